@@ -1,0 +1,31 @@
+//! keyward's core: the domain model and every rule about API keys, with no transport or database
+//! code. Faces (REST, gRPC, vendor APIs) call into [`Keyward`]; storage adapters implement
+//! [`store::Store`]. The arrows point one way: faces → core ← store.
+//!
+//! Map:
+//! - [`ids`]: UUIDv7 newtypes for domains, principals, keys and operations.
+//! - [`model`]: `Domain`, `Principal`, `ApiKey` with its `SecretInfo`s, `Operation`; validated
+//!   text newtypes (`Name`, `Description`, `TokenSet`, `Metadata`) and `AllowedCidr`.
+//! - [`secret`]: the secret format (`kw_` + 196 random bits + CRC32 checksum), generation, and the
+//!   keyed hash (HMAC-SHA-256 under a pepper) that is all the database ever sees.
+//! - [`query`]: the one query model (filter tree, sort, cursor/offset window) every list uses.
+//! - [`auth`]: `Caller` and the `AdminOf` capability; tenancy is decided in `Caller::admin_of`.
+//! - [`service`]: the use cases as methods of [`Keyward`]: domains, principals, keys, operations,
+//!   bootstrap.
+//! - [`verify`]: the hot path: checksum, hash, cache, checks, reason codes, write-behind last-use.
+//! - [`store`]: the `Store` port.
+//! - [`clock`]: `Clock`, so tests move time instead of sleeping.
+//! - [`error`]: `ValidationError`, `StoreError`, `CoreError`.
+
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod query;
+pub mod secret;
+pub mod service;
+pub mod store;
+pub mod verify;
+
+pub use service::Keyward;

@@ -1,0 +1,203 @@
+//! The core's vocabulary: domains, principals, keys with their secrets, and operations.
+
+pub mod cidr;
+pub mod text;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::error::ValidationError;
+use crate::ids::{DomainId, KeyId, OperationId, PrincipalId};
+use crate::secret::SecretHash;
+pub use cidr::AllowedCidr;
+pub use text::{Description, Metadata, Name, Token, TokenSet};
+
+/// Declares a closed set of lowercase wire names with `as_str`/`parse`, one place per enum.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident, $field:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(text: &str) -> Result<Self, ValidationError> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(ValidationError::new(
+                        $field,
+                        concat!("must be one of: ", $($text, " "),+).trim_end().to_owned(),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// Who a principal is.
+    PrincipalKind, "kind" { User => "user", ServiceAccount => "service_account" }
+);
+wire_enum!(
+    /// What a key is for (SpaceONE's `api_key_type`).
+    KeyType, "type" { User => "user", System => "system", Delegation => "delegation", Domain => "domain" }
+);
+wire_enum!(
+    /// Whether a key may be used at all.
+    KeyState, "state" { Enabled => "enabled", Disabled => "disabled" }
+);
+wire_enum!(
+    /// Which of a key's two live secrets.
+    SecretSlot, "slot" { Primary => "primary", Secondary => "secondary" }
+);
+
+/// A tenant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Domain {
+    pub id: DomainId,
+    pub name: Name,
+    pub description: Description,
+    /// The one domain created at bootstrap; only its keys may hold the root role.
+    pub is_root: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// Who owns keys: a user or a service account, unique by name within its domain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Principal {
+    pub id: PrincipalId,
+    pub domain: DomainId,
+    pub kind: PrincipalKind,
+    pub name: Name,
+    pub description: Description,
+    /// Created by an external authority; its keys cannot be managed through the API.
+    pub external: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// One verifiable credential of a key, as stored: its hash, never its plaintext.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SecretInfo {
+    pub slot: SecretSlot,
+    #[serde(skip)]
+    pub hash: SecretHash,
+    /// `kw_…abcd`: enough to tell keys apart in a list, useless to an attacker.
+    pub hint: String,
+    pub created_at: OffsetDateTime,
+    /// Set on a secret kept alive for a grace period after rotation.
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl SecretInfo {
+    pub fn is_live_at(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_none_or(|at| now < at)
+    }
+}
+
+/// The managed object. Its secrets are one or two `SecretInfo`s, at most one per slot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiKey {
+    pub id: KeyId,
+    pub domain: DomainId,
+    pub owner: PrincipalId,
+    pub name: Name,
+    pub description: Description,
+    pub key_type: KeyType,
+    pub state: KeyState,
+    pub roles: TokenSet,
+    pub scopes: TokenSet,
+    pub allowed_cidrs: Vec<AllowedCidr>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub metadata: Metadata,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    /// Written behind in batches by the verifier; never part of an optimistic-concurrency check.
+    pub last_used_at: Option<OffsetDateTime>,
+    pub last_rotated_at: Option<OffsetDateTime>,
+    pub secrets: Vec<SecretInfo>,
+    /// Incremented by every management change; the store refuses a write based on an old version.
+    #[serde(skip)]
+    pub version: i64,
+}
+
+impl ApiKey {
+    pub fn secret(&self, slot: SecretSlot) -> Option<&SecretInfo> {
+        self.secrets.iter().find(|s| s.slot == slot)
+    }
+
+    pub fn is_expired_at(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
+    }
+}
+
+/// Who made a change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Actor {
+    /// keyward itself (bootstrap, maintenance).
+    System,
+    /// A management call authenticated by this key, owned by this principal.
+    Key {
+        key_id: KeyId,
+        principal_id: PrincipalId,
+    },
+}
+
+/// What kind of object a change was made to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    Domain,
+    Principal,
+    Key,
+}
+
+impl TargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Domain => "domain",
+            TargetKind::Principal => "principal",
+            TargetKind::Key => "key",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        match text {
+            "domain" => Ok(Self::Domain),
+            "principal" => Ok(Self::Principal),
+            "key" => Ok(Self::Key),
+            _ => Err(ValidationError::new(
+                "target_kind",
+                "must be one of: domain principal key",
+            )),
+        }
+    }
+}
+
+/// The record of one change, written in the same transaction as the change: the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Operation {
+    pub id: OperationId,
+    pub domain: DomainId,
+    pub actor: Actor,
+    /// Dotted verb, e.g. `key.create`, `key.rotate`, `principal.delete`.
+    pub action: String,
+    pub target_kind: TargetKind,
+    pub target_id: uuid::Uuid,
+    pub at: OffsetDateTime,
+    /// What was asked: changed field names, grace period, and so on. Never a secret.
+    pub metadata: serde_json::Value,
+    /// The target's state after the change (or before it, for a delete). Never a secret.
+    pub result: serde_json::Value,
+}

@@ -1,0 +1,598 @@
+//! One query model for every list: a filter tree over a whitelist of fields, a sort, and a window
+//! (cursor or offset). Faces parse their dialect into it; stores compile it to parameterised SQL.
+//! User text is only ever a bound value, never SQL text.
+
+use std::fmt::Debug;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::ValidationError;
+use crate::ids::DomainId;
+
+/// Largest page any list returns.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+/// Page size when the caller names none.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// Most conditions in one filter tree and most values in one `in` list: bounded work per query.
+pub const MAX_CONDITIONS: usize = 64;
+pub const MAX_LIST_VALUES: usize = 1000;
+
+/// The type of a field decides which operators and values it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Free text (name, description).
+    Text,
+    /// An identifier (UUID).
+    Id,
+    /// One of a closed set of lowercase words.
+    Enum(&'static [&'static str]),
+    /// A point in time; `nullable` fields also accept `is_null`/`is_not_null`.
+    Time {
+        nullable: bool,
+    },
+    Bool,
+    /// A set of tokens (roles, scopes): `eq` means "contains", `ne` "does not contain".
+    TokenSet,
+}
+
+/// A field a query may name. Each list declares its own closed set.
+pub trait QueryField: Copy + Debug + PartialEq + Eq + Send + Sync + 'static {
+    fn kind(self) -> FieldKind;
+    fn name(self) -> &'static str;
+    fn parse(name: &str) -> Option<Self>;
+    fn all() -> &'static [Self];
+    /// Whether lists may be ordered by this field.
+    fn sortable(self) -> bool;
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+    Contains,
+    NotContains,
+    StartsWith,
+    EndsWith,
+    In,
+    NotIn,
+    IsNull,
+    IsNotNull,
+}
+
+impl Op {
+    pub const ALL: &'static [Op] = &[
+        Op::Eq,
+        Op::Ne,
+        Op::Lt,
+        Op::Lte,
+        Op::Gt,
+        Op::Gte,
+        Op::Contains,
+        Op::NotContains,
+        Op::StartsWith,
+        Op::EndsWith,
+        Op::In,
+        Op::NotIn,
+        Op::IsNull,
+        Op::IsNotNull,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Eq => "eq",
+            Op::Ne => "ne",
+            Op::Lt => "lt",
+            Op::Lte => "lte",
+            Op::Gt => "gt",
+            Op::Gte => "gte",
+            Op::Contains => "contains",
+            Op::NotContains => "not_contains",
+            Op::StartsWith => "starts_with",
+            Op::EndsWith => "ends_with",
+            Op::In => "in",
+            Op::NotIn => "not_in",
+            Op::IsNull => "is_null",
+            Op::IsNotNull => "is_not_null",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Op> {
+        Op::ALL.iter().copied().find(|op| op.as_str() == text)
+    }
+
+    fn allowed_for(self, kind: FieldKind) -> bool {
+        use Op::*;
+        match kind {
+            FieldKind::Text => !matches!(self, IsNull | IsNotNull),
+            FieldKind::Id | FieldKind::Enum(_) => matches!(self, Eq | Ne | In | NotIn),
+            FieldKind::Time { nullable } => {
+                matches!(self, Eq | Ne | Lt | Lte | Gt | Gte)
+                    || (nullable && matches!(self, IsNull | IsNotNull))
+            }
+            FieldKind::Bool => matches!(self, Eq | Ne),
+            FieldKind::TokenSet => matches!(self, Eq | Ne | In | NotIn),
+        }
+    }
+}
+
+/// A typed, validated value. Times are compared at microsecond precision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", content = "v")]
+pub enum Value {
+    Null,
+    Text(String),
+    Bool(bool),
+    Time(#[serde(with = "time::serde::rfc3339")] OffsetDateTime),
+    List(Vec<Value>),
+}
+
+/// One comparison on one field, already checked against the field's kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition<F> {
+    field: F,
+    op: Op,
+    value: Value,
+}
+
+impl<F: QueryField> Condition<F> {
+    /// Builds a condition from text, the way every face receives it. `raw` is ignored for
+    /// `is_null`/`is_not_null`; for `in`/`not_in` it is a comma-separated list.
+    pub fn parse(field: F, op: Op, raw: &str) -> Result<Self, ValidationError> {
+        let values = if matches!(op, Op::In | Op::NotIn) {
+            let items: Vec<&str> = raw.split(',').filter(|s| !s.is_empty()).collect();
+            items
+                .iter()
+                .map(|item| parse_value(field, item))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            Vec::new()
+        };
+        match op {
+            Op::In | Op::NotIn => Self::new(field, op, Value::List(values)),
+            Op::IsNull | Op::IsNotNull => Self::new(field, op, Value::Null),
+            _ => Self::new(field, op, parse_value(field, raw)?),
+        }
+    }
+
+    /// Builds a condition from a typed value, checking operator and type against the field.
+    pub fn new(field: F, op: Op, value: Value) -> Result<Self, ValidationError> {
+        if !op.allowed_for(field.kind()) {
+            return Err(ValidationError::new(
+                "filter",
+                format!(
+                    "operator `{}` does not apply to field `{}`",
+                    op.as_str(),
+                    field.name()
+                ),
+            ));
+        }
+        check_value(field, op, &value)?;
+        Ok(Self { field, op, value })
+    }
+
+    pub fn field(&self) -> F {
+        self.field
+    }
+    pub fn op(&self) -> Op {
+        self.op
+    }
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+}
+
+fn parse_value<F: QueryField>(field: F, raw: &str) -> Result<Value, ValidationError> {
+    let bad = |why: &str| ValidationError::new("filter", format!("`{}` {why}", field.name()));
+    match field.kind() {
+        FieldKind::Text | FieldKind::TokenSet => Ok(Value::Text(raw.to_owned())),
+        FieldKind::Id => Uuid::parse_str(raw)
+            .map(|u| Value::Text(u.to_string()))
+            .map_err(|_| bad("takes a UUID")),
+        FieldKind::Enum(words) => {
+            if words.contains(&raw) {
+                Ok(Value::Text(raw.to_owned()))
+            } else {
+                Err(bad(&format!("takes one of: {}", words.join(" "))))
+            }
+        }
+        FieldKind::Time { .. } => OffsetDateTime::parse(raw, &Rfc3339)
+            .map(Value::Time)
+            .map_err(|_| bad("takes an RFC 3339 time such as 2026-01-31T12:00:00Z")),
+        FieldKind::Bool => match raw {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(bad("takes true or false")),
+        },
+    }
+}
+
+fn check_value<F: QueryField>(field: F, op: Op, value: &Value) -> Result<(), ValidationError> {
+    let bad = |why: &str| ValidationError::new("filter", format!("`{}` {why}", field.name()));
+    let scalar_ok = |v: &Value| match (field.kind(), v) {
+        (
+            FieldKind::Text | FieldKind::Id | FieldKind::Enum(_) | FieldKind::TokenSet,
+            Value::Text(t),
+        ) => t.len() <= 1024,
+        (FieldKind::Time { .. }, Value::Time(_)) => true,
+        (FieldKind::Bool, Value::Bool(_)) => true,
+        _ => false,
+    };
+    match (op, value) {
+        (Op::IsNull | Op::IsNotNull, _) => Ok(()),
+        (Op::In | Op::NotIn, Value::List(items)) => {
+            if items.is_empty() {
+                return Err(bad("needs at least one value for in/not_in"));
+            }
+            if items.len() > MAX_LIST_VALUES {
+                return Err(bad("takes at most 1000 values in one list"));
+            }
+            if items.iter().all(scalar_ok) {
+                Ok(())
+            } else {
+                Err(bad("has a value of the wrong type"))
+            }
+        }
+        (_, v) if scalar_ok(v) => Ok(()),
+        _ => Err(bad("has a value of the wrong type or over 1024 bytes")),
+    }
+}
+
+/// A filter tree. `All(vec![])` matches everything.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter<F> {
+    All(Vec<Filter<F>>),
+    Any(Vec<Filter<F>>),
+    Not(Box<Filter<F>>),
+    Cond(Condition<F>),
+}
+
+impl<F> Default for Filter<F> {
+    fn default() -> Self {
+        Filter::All(Vec::new())
+    }
+}
+
+impl<F: QueryField> Filter<F> {
+    /// Counts conditions and depth, so a hostile tree is refused before it reaches SQL.
+    pub fn check_bounds(&self) -> Result<(), ValidationError> {
+        fn walk<F>(
+            filter: &Filter<F>,
+            depth: usize,
+            count: &mut usize,
+        ) -> Result<(), ValidationError> {
+            if depth > 8 {
+                return Err(ValidationError::new("filter", "nests deeper than 8 levels"));
+            }
+            match filter {
+                Filter::All(items) | Filter::Any(items) => {
+                    for item in items {
+                        walk(item, depth + 1, count)?;
+                    }
+                }
+                Filter::Not(inner) => walk(inner, depth + 1, count)?,
+                Filter::Cond(_) => *count += 1,
+            }
+            if *count > MAX_CONDITIONS {
+                return Err(ValidationError::new(
+                    "filter",
+                    "has more than 64 conditions",
+                ));
+            }
+            Ok(())
+        }
+        walk(self, 0, &mut 0)
+    }
+}
+
+/// Ordering: one field, then the row id as the tie-breaker (so cursors are exact).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort<F> {
+    pub field: F,
+    pub descending: bool,
+}
+
+impl<F: QueryField> Sort<F> {
+    /// Parses `field` (ascending) or `-field` (descending).
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        let (descending, name) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        match F::parse(name) {
+            Some(field) if field.sortable() => Ok(Self { field, descending }),
+            _ => {
+                let names: Vec<&str> = F::all()
+                    .iter()
+                    .filter(|f| f.sortable())
+                    .map(|f| f.name())
+                    .collect();
+                Err(ValidationError::new(
+                    "sort",
+                    format!(
+                        "must be one of: {} (prefix - for descending)",
+                        names.join(" ")
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// Where a page starts: after a cursor (stable under inserts) or at an offset (for vendor APIs
+/// that number their pages).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Window {
+    After(Option<Cursor>),
+    Offset(u64),
+}
+
+/// The position after the last row of a page: its sort value and id. Opaque to clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// Sort field name and direction the cursor was made for; a cursor is refused under another sort.
+    pub sort: String,
+    pub value: Value,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    pub fn decode(text: &str) -> Result<Self, ValidationError> {
+        let invalid = || ValidationError::new("cursor", "is not a cursor returned by this list");
+        if text.len() > 2048 {
+            return Err(invalid());
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+        serde_json::from_slice(&bytes).map_err(|_| invalid())
+    }
+
+    /// The sort tag a cursor must carry for `sort`.
+    pub fn sort_tag<F: QueryField>(sort: &Sort<F>) -> String {
+        format!(
+            "{}{}",
+            if sort.descending { "-" } else { "" },
+            sort.field.name()
+        )
+    }
+}
+
+/// A whole list request, confined to one domain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query<F> {
+    pub domain: DomainId,
+    pub filter: Filter<F>,
+    pub sort: Sort<F>,
+    pub window: Window,
+    /// Rows to return; the store fetches one more to know whether a next page exists.
+    pub limit: u32,
+}
+
+impl<F: QueryField> Query<F> {
+    /// Checks bounds and that a cursor belongs to this sort.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        self.filter.check_bounds()?;
+        if self.limit == 0 || self.limit > MAX_PAGE_SIZE {
+            return Err(ValidationError::new("limit", "must be between 1 and 1000"));
+        }
+        if let Window::After(Some(cursor)) = &self.window {
+            if cursor.sort != Cursor::sort_tag(&self.sort) {
+                return Err(ValidationError::new(
+                    "cursor",
+                    "was made for another sort order",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Present when more rows follow; pass it back as the cursor.
+    pub next_cursor: Option<String>,
+}
+
+/// Fields of a key list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyField {
+    Id,
+    Name,
+    Description,
+    Owner,
+    Type,
+    State,
+    Role,
+    Scope,
+    CreatedAt,
+    UpdatedAt,
+    ExpiresAt,
+    LastUsedAt,
+    LastRotatedAt,
+}
+
+impl QueryField for KeyField {
+    fn kind(self) -> FieldKind {
+        use KeyField::*;
+        match self {
+            Id | Owner => FieldKind::Id,
+            Name | Description => FieldKind::Text,
+            Type => FieldKind::Enum(&["user", "system", "delegation", "domain"]),
+            State => FieldKind::Enum(&["enabled", "disabled"]),
+            Role | Scope => FieldKind::TokenSet,
+            CreatedAt | UpdatedAt => FieldKind::Time { nullable: false },
+            ExpiresAt | LastUsedAt | LastRotatedAt => FieldKind::Time { nullable: true },
+        }
+    }
+
+    fn name(self) -> &'static str {
+        use KeyField::*;
+        match self {
+            Id => "id",
+            Name => "name",
+            Description => "description",
+            Owner => "owner",
+            Type => "type",
+            State => "state",
+            Role => "role",
+            Scope => "scope",
+            CreatedAt => "created_at",
+            UpdatedAt => "updated_at",
+            ExpiresAt => "expires_at",
+            LastUsedAt => "last_used_at",
+            LastRotatedAt => "last_rotated_at",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Self> {
+        Self::all().iter().copied().find(|f| f.name() == name)
+    }
+
+    fn all() -> &'static [Self] {
+        use KeyField::*;
+        &[
+            Id,
+            Name,
+            Description,
+            Owner,
+            Type,
+            State,
+            Role,
+            Scope,
+            CreatedAt,
+            UpdatedAt,
+            ExpiresAt,
+            LastUsedAt,
+            LastRotatedAt,
+        ]
+    }
+
+    fn sortable(self) -> bool {
+        !matches!(
+            self,
+            KeyField::Role | KeyField::Scope | KeyField::Description
+        )
+    }
+}
+
+/// Fields of a principal list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrincipalField {
+    Id,
+    Name,
+    Description,
+    Kind,
+    External,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl QueryField for PrincipalField {
+    fn kind(self) -> FieldKind {
+        use PrincipalField::*;
+        match self {
+            Id => FieldKind::Id,
+            Name | Description => FieldKind::Text,
+            Kind => FieldKind::Enum(&["user", "service_account"]),
+            External => FieldKind::Bool,
+            CreatedAt | UpdatedAt => FieldKind::Time { nullable: false },
+        }
+    }
+
+    fn name(self) -> &'static str {
+        use PrincipalField::*;
+        match self {
+            Id => "id",
+            Name => "name",
+            Description => "description",
+            Kind => "kind",
+            External => "external",
+            CreatedAt => "created_at",
+            UpdatedAt => "updated_at",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Self> {
+        Self::all().iter().copied().find(|f| f.name() == name)
+    }
+
+    fn all() -> &'static [Self] {
+        use PrincipalField::*;
+        &[Id, Name, Description, Kind, External, CreatedAt, UpdatedAt]
+    }
+
+    fn sortable(self) -> bool {
+        matches!(
+            self,
+            PrincipalField::Id
+                | PrincipalField::Name
+                | PrincipalField::CreatedAt
+                | PrincipalField::UpdatedAt
+        )
+    }
+}
+
+/// A page of the operation log, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperationQuery {
+    /// `None` only for root listing across every domain.
+    pub domain: Option<DomainId>,
+    pub target_id: Option<Uuid>,
+    pub action: Option<String>,
+    /// Operations strictly older than this id (ids are time-ordered).
+    pub before: Option<Uuid>,
+    pub limit: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_follow_field_kinds() {
+        assert!(Condition::parse(KeyField::Name, Op::StartsWith, "ci-").is_ok());
+        assert!(Condition::parse(KeyField::State, Op::Contains, "en").is_err());
+        assert!(Condition::parse(KeyField::State, Op::Eq, "paused").is_err());
+        assert!(Condition::parse(KeyField::ExpiresAt, Op::IsNull, "").is_ok());
+        assert!(Condition::parse(KeyField::CreatedAt, Op::IsNull, "").is_err());
+        assert!(Condition::parse(KeyField::CreatedAt, Op::Gte, "yesterday").is_err());
+        assert!(Condition::parse(KeyField::Type, Op::In, "user,system").is_ok());
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let cursor = Cursor {
+            sort: "-created_at".into(),
+            value: Value::Text("x".into()),
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(
+            Cursor::decode(&cursor.encode()).expect("round trip"),
+            cursor
+        );
+        assert!(Cursor::decode("not-a-cursor").is_err());
+    }
+
+    #[test]
+    fn sort_accepts_only_sortable_fields() {
+        assert!(Sort::<KeyField>::parse("-created_at").is_ok());
+        assert!(Sort::<KeyField>::parse("scope").is_err());
+        assert!(Sort::<KeyField>::parse("password").is_err());
+    }
+}

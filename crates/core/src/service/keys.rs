@@ -1,0 +1,544 @@
+//! The key lifecycle: create, get, list, update, enable, disable, rotate, delete.
+
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+use super::operations::{changed_fields, record, Change};
+use super::Keyward;
+use crate::auth::{AdminOf, Caller, ROOT_ROLE};
+use crate::error::{CoreError, CoreResult, Entity, StoreError, ValidationError};
+use crate::ids::{KeyId, PrincipalId};
+use crate::model::{
+    cidr::check_cidr_count, AllowedCidr, ApiKey, Description, KeyState, KeyType, Metadata, Name,
+    Principal, SecretInfo, SecretSlot, TargetKind, TokenSet,
+};
+use crate::query::{Cursor, KeyField, Page, Query, Value, Window};
+use crate::secret::SecretToken;
+
+/// Longest grace period a rotation may keep the old secret alive.
+pub const MAX_ROTATION_GRACE: Duration = Duration::days(365);
+
+/// How many times a read-modify-write retries after losing a race with another writer.
+const UPDATE_ATTEMPTS: usize = 3;
+
+/// A key to create. Every field is already validated.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub owner: PrincipalId,
+    pub name: Name,
+    pub description: Description,
+    pub key_type: KeyType,
+    pub state: KeyState,
+    pub roles: TokenSet,
+    pub scopes: TokenSet,
+    pub allowed_cidrs: Vec<AllowedCidr>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub metadata: Metadata,
+}
+
+impl NewKey {
+    /// A plain enabled user key with nothing else set.
+    pub fn named(owner: PrincipalId, name: Name) -> Self {
+        Self {
+            owner,
+            name,
+            description: Description::default(),
+            key_type: KeyType::User,
+            state: KeyState::Enabled,
+            roles: TokenSet::default(),
+            scopes: TokenSet::default(),
+            allowed_cidrs: Vec::new(),
+            expires_at: None,
+            metadata: Metadata::default(),
+        }
+    }
+}
+
+/// A partial update: `None` leaves a field as it is. `expires_at: Some(None)` removes the expiry.
+#[derive(Debug, Clone, Default)]
+pub struct KeyPatch {
+    pub name: Option<Name>,
+    pub description: Option<Description>,
+    pub key_type: Option<KeyType>,
+    pub roles: Option<TokenSet>,
+    pub scopes: Option<TokenSet>,
+    pub allowed_cidrs: Option<Vec<AllowedCidr>>,
+    pub expires_at: Option<Option<OffsetDateTime>>,
+    pub metadata: Option<Metadata>,
+}
+
+impl KeyPatch {
+    fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.description.is_none()
+            && self.key_type.is_none()
+            && self.roles.is_none()
+            && self.scopes.is_none()
+            && self.allowed_cidrs.is_none()
+            && self.expires_at.is_none()
+            && self.metadata.is_none()
+    }
+}
+
+/// A key and its new plaintext secret, returned exactly once (create, rotate).
+#[derive(Debug)]
+pub struct CreatedKey {
+    pub key: ApiKey,
+    pub secret: SecretToken,
+}
+
+fn check_expiry(expires_at: Option<OffsetDateTime>, now: OffsetDateTime) -> CoreResult<()> {
+    if let Some(at) = expires_at {
+        if at <= now {
+            return Err(ValidationError::new("expires_at", "must be in the future").into());
+        }
+    }
+    Ok(())
+}
+
+/// Management roles cannot be handed out more widely than the caller holds them.
+fn check_roles(cap: &AdminOf, roles: &TokenSet, in_root_domain: bool) -> CoreResult<()> {
+    if roles.contains(ROOT_ROLE) && !(cap.is_root() && in_root_domain) {
+        return Err(CoreError::Forbidden(
+            "keyward:root may only be granted by root, to keys of the root domain".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn refuse_external(owner: &Principal) -> CoreResult<()> {
+    if owner.external {
+        return Err(CoreError::Forbidden(
+            "keys of an external principal are managed by its external authority".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn new_secret(
+    slot: SecretSlot,
+    now: OffsetDateTime,
+    hasher: &crate::secret::SecretHasher,
+) -> (SecretToken, SecretInfo) {
+    let token = SecretToken::generate();
+    let info = SecretInfo {
+        slot,
+        hash: hasher.hash(token.expose()),
+        hint: token.hint(),
+        created_at: now,
+        expires_at: None,
+    };
+    (token, info)
+}
+
+impl Keyward {
+    /// Creates a key for `input.owner` and returns its secret, the one time it is ever shown.
+    pub async fn create_key(&self, caller: &Caller, input: NewKey) -> CoreResult<CreatedKey> {
+        let owner = self.visible_principal(caller, input.owner).await?;
+        let cap = caller.admin_of(owner.domain, Entity::Principal)?;
+        refuse_external(&owner)?;
+        let in_root = self.is_root_domain(owner.domain).await?;
+        check_roles(&cap, &input.roles, in_root)?;
+        check_cidr_count(&input.allowed_cidrs)?;
+        let now = self.clock.now();
+        check_expiry(input.expires_at, now)?;
+        let (secret, info) = new_secret(SecretSlot::Primary, now, self.verifier.hasher());
+        let key = ApiKey {
+            id: KeyId::new(),
+            domain: owner.domain,
+            owner: owner.id,
+            name: input.name,
+            description: input.description,
+            key_type: input.key_type,
+            state: input.state,
+            roles: input.roles,
+            scopes: input.scopes,
+            allowed_cidrs: input.allowed_cidrs,
+            expires_at: input.expires_at,
+            metadata: input.metadata,
+            created_at: now,
+            updated_at: now,
+            last_used_at: None,
+            last_rotated_at: None,
+            secrets: vec![info],
+            version: 1,
+        };
+        let op = record(
+            &cap,
+            key.domain,
+            now,
+            Change {
+                action: "key.create",
+                target_kind: TargetKind::Key,
+                target_id: key.id.as_uuid(),
+                metadata: json!({}),
+                result: &key,
+            },
+        );
+        self.store.insert_key(&key, &op).await?;
+        self.verifier.forget_key(&key);
+        Ok(CreatedKey { key, secret })
+    }
+
+    /// Makes a key and its secret on keyward's own behalf (bootstrap only).
+    pub(crate) async fn create_key_as_system(
+        &self,
+        cap: &AdminOf,
+        input: NewKey,
+    ) -> CoreResult<CreatedKey> {
+        let now = self.clock.now();
+        let (secret, info) = new_secret(SecretSlot::Primary, now, self.verifier.hasher());
+        let key = ApiKey {
+            id: KeyId::new(),
+            domain: cap.domain(),
+            owner: input.owner,
+            name: input.name,
+            description: input.description,
+            key_type: input.key_type,
+            state: input.state,
+            roles: input.roles,
+            scopes: input.scopes,
+            allowed_cidrs: input.allowed_cidrs,
+            expires_at: input.expires_at,
+            metadata: input.metadata,
+            created_at: now,
+            updated_at: now,
+            last_used_at: None,
+            last_rotated_at: None,
+            secrets: vec![info],
+            version: 1,
+        };
+        let op = record(
+            cap,
+            key.domain,
+            now,
+            Change {
+                action: "key.create",
+                target_kind: TargetKind::Key,
+                target_id: key.id.as_uuid(),
+                metadata: json!({"bootstrap": true}),
+                result: &key,
+            },
+        );
+        self.store.insert_key(&key, &op).await?;
+        Ok(CreatedKey { key, secret })
+    }
+
+    /// One key, if it exists and the caller administers its domain.
+    pub async fn get_key(&self, caller: &Caller, id: KeyId) -> CoreResult<ApiKey> {
+        let key = self
+            .store
+            .key(id)
+            .await?
+            .ok_or(CoreError::NotFound(Entity::Key))?;
+        caller.admin_of(key.domain, Entity::Key)?;
+        Ok(key)
+    }
+
+    /// One page of keys. The query's domain must be administered by the caller.
+    pub async fn list_keys(
+        &self,
+        caller: &Caller,
+        query: Query<KeyField>,
+    ) -> CoreResult<Page<ApiKey>> {
+        caller.admin_of(query.domain, Entity::Domain)?;
+        query.validate()?;
+        let mut items = self.store.list_keys(&query).await?;
+        let next_cursor = next_cursor(&query, &mut items, key_sort_value);
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Counts keys matching the query's filter (for vendor APIs that report totals).
+    pub async fn count_keys(&self, caller: &Caller, query: &Query<KeyField>) -> CoreResult<u64> {
+        caller.admin_of(query.domain, Entity::Domain)?;
+        query.filter.check_bounds()?;
+        Ok(self.store.count_keys(query).await?)
+    }
+
+    /// Applies a partial update. An empty patch is refused rather than recorded as a change.
+    pub async fn update_key(
+        &self,
+        caller: &Caller,
+        id: KeyId,
+        patch: KeyPatch,
+    ) -> CoreResult<ApiKey> {
+        if patch.is_empty() {
+            return Err(ValidationError::new("body", "names no field to change").into());
+        }
+        if let Some(cidrs) = &patch.allowed_cidrs {
+            check_cidr_count(cidrs)?;
+        }
+        let metadata = changed_fields([
+            ("name", patch.name.is_some()),
+            ("description", patch.description.is_some()),
+            ("type", patch.key_type.is_some()),
+            ("roles", patch.roles.is_some()),
+            ("scopes", patch.scopes.is_some()),
+            ("allowed_cidrs", patch.allowed_cidrs.is_some()),
+            ("expires_at", patch.expires_at.is_some()),
+            ("metadata", patch.metadata.is_some()),
+        ]);
+        self.change_key(
+            caller,
+            id,
+            "key.update",
+            metadata,
+            |key, cap, now, in_root| {
+                if let Some(roles) = &patch.roles {
+                    check_roles(cap, roles, in_root)?;
+                }
+                if let Some(expires_at) = patch.expires_at {
+                    check_expiry(expires_at, now)?;
+                }
+                let patch = patch.clone();
+                if let Some(v) = patch.name {
+                    key.name = v;
+                }
+                if let Some(v) = patch.description {
+                    key.description = v;
+                }
+                if let Some(v) = patch.key_type {
+                    key.key_type = v;
+                }
+                if let Some(v) = patch.roles {
+                    key.roles = v;
+                }
+                if let Some(v) = patch.scopes {
+                    key.scopes = v;
+                }
+                if let Some(v) = patch.allowed_cidrs {
+                    key.allowed_cidrs = v;
+                }
+                if let Some(v) = patch.expires_at {
+                    key.expires_at = v;
+                }
+                if let Some(v) = patch.metadata {
+                    key.metadata = v;
+                }
+                Ok(None)
+            },
+        )
+        .await
+        .map(|(key, _)| key)
+    }
+
+    /// Enables or disables a key. Setting the state it already has is not an error and records nothing.
+    pub async fn set_key_state(
+        &self,
+        caller: &Caller,
+        id: KeyId,
+        state: KeyState,
+    ) -> CoreResult<ApiKey> {
+        let current = self.get_key(caller, id).await?;
+        if current.state == state {
+            let owner = self.store.principal(current.owner).await?;
+            if let Some(owner) = owner {
+                refuse_external(&owner)?;
+            }
+            return Ok(current);
+        }
+        let action = match state {
+            KeyState::Enabled => "key.enable",
+            KeyState::Disabled => "key.disable",
+        };
+        self.change_key(caller, id, action, json!({}), |key, _, _, _| {
+            key.state = state;
+            Ok(None)
+        })
+        .await
+        .map(|(key, _)| key)
+    }
+
+    /// Issues a new primary secret. The old primary stays valid for `grace` (capped by the key's
+    /// own expiry) in the secondary slot, replacing any earlier secondary; `grace = 0` ends it now.
+    pub async fn rotate_key(
+        &self,
+        caller: &Caller,
+        id: KeyId,
+        grace: Duration,
+    ) -> CoreResult<CreatedKey> {
+        if grace.is_negative() || grace > MAX_ROTATION_GRACE {
+            return Err(ValidationError::new(
+                "grace_seconds",
+                "must be between 0 and 31536000 (365 days)",
+            )
+            .into());
+        }
+        let metadata = json!({ "grace_seconds": grace.whole_seconds() });
+        let hasher = self.verifier.hasher().clone();
+        let (key, secret) = self
+            .change_key(caller, id, "key.rotate", metadata, move |key, _, now, _| {
+                let (secret, info) = new_secret(SecretSlot::Primary, now, &hasher);
+                let old = key
+                    .secrets
+                    .iter()
+                    .find(|s| s.slot == SecretSlot::Primary)
+                    .cloned();
+                key.secrets.clear();
+                if let Some(mut old) = old {
+                    let until = now + grace;
+                    let until = match key.expires_at {
+                        Some(key_end) => until.min(key_end),
+                        None => until,
+                    };
+                    let until = old.expires_at.map_or(until, |e| e.min(until));
+                    if grace > Duration::ZERO && until > now {
+                        old.slot = SecretSlot::Secondary;
+                        old.expires_at = Some(until);
+                        key.secrets.push(old);
+                    }
+                }
+                key.secrets.insert(0, info);
+                key.last_rotated_at = Some(now);
+                Ok(Some(secret))
+            })
+            .await?;
+        let secret = secret.ok_or(CoreError::Internal)?;
+        Ok(CreatedKey { key, secret })
+    }
+
+    /// Deletes a key; its secrets stop verifying at once on this node.
+    pub async fn delete_key(&self, caller: &Caller, id: KeyId) -> CoreResult<ApiKey> {
+        let key = self.get_key(caller, id).await?;
+        let cap = caller.admin_of(key.domain, Entity::Key)?;
+        if let Some(owner) = self.store.principal(key.owner).await? {
+            refuse_external(&owner)?;
+        }
+        let op = record(
+            &cap,
+            key.domain,
+            self.clock.now(),
+            Change {
+                action: "key.delete",
+                target_kind: TargetKind::Key,
+                target_id: key.id.as_uuid(),
+                metadata: json!({}),
+                result: &key,
+            },
+        );
+        let deleted = self.store.delete_key(key.id, &op).await;
+        self.verifier.forget_key(&key);
+        match deleted {
+            Err(StoreError::Stale) => Err(CoreError::NotFound(Entity::Key)),
+            other => other.map(|()| key).map_err(CoreError::from),
+        }
+    }
+
+    /// The read-modify-write every key change shares: load, authorize, refuse external owners,
+    /// apply `edit`, bump the version, write with the operation, drop cache entries. Retries when
+    /// another writer got there first.
+    async fn change_key<F>(
+        &self,
+        caller: &Caller,
+        id: KeyId,
+        action: &'static str,
+        metadata: serde_json::Value,
+        mut edit: F,
+    ) -> CoreResult<(ApiKey, Option<SecretToken>)>
+    where
+        F: FnMut(&mut ApiKey, &AdminOf, OffsetDateTime, bool) -> CoreResult<Option<SecretToken>>
+            + Send,
+    {
+        for _ in 0..UPDATE_ATTEMPTS {
+            let before = self.get_key(caller, id).await?;
+            let cap = caller.admin_of(before.domain, Entity::Key)?;
+            let owner = self
+                .store
+                .principal(before.owner)
+                .await?
+                .ok_or(CoreError::NotFound(Entity::Key))?;
+            refuse_external(&owner)?;
+            let in_root = self.is_root_domain(before.domain).await?;
+            let now = self.clock.now();
+            let mut key = before.clone();
+            let secret = edit(&mut key, &cap, now, in_root)?;
+            key.updated_at = now;
+            key.version = before.version + 1;
+            let op = record(
+                &cap,
+                key.domain,
+                now,
+                Change {
+                    action,
+                    target_kind: TargetKind::Key,
+                    target_id: key.id.as_uuid(),
+                    metadata: metadata.clone(),
+                    result: &key,
+                },
+            );
+            match self.store.update_key(&key, before.version, &op).await {
+                Ok(()) => {
+                    self.verifier.forget_key(&before);
+                    self.verifier.forget_key(&key);
+                    return Ok((key, secret));
+                }
+                Err(StoreError::Stale) => continue,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(StoreError::Stale.into())
+    }
+}
+
+/// The sort value of a key for a cursor.
+fn key_sort_value(key: &ApiKey, field: KeyField) -> Value {
+    let time = |t: Option<OffsetDateTime>| t.map_or(Value::Null, Value::Time);
+    match field {
+        KeyField::Id => Value::Text(key.id.to_string()),
+        KeyField::Name => Value::Text(key.name.as_str().to_owned()),
+        KeyField::Owner => Value::Text(key.owner.to_string()),
+        KeyField::Type => Value::Text(key.key_type.as_str().to_owned()),
+        KeyField::State => Value::Text(key.state.as_str().to_owned()),
+        KeyField::CreatedAt => Value::Time(key.created_at),
+        KeyField::UpdatedAt => Value::Time(key.updated_at),
+        KeyField::ExpiresAt => time(key.expires_at),
+        KeyField::LastUsedAt => time(key.last_used_at),
+        KeyField::LastRotatedAt => time(key.last_rotated_at),
+        KeyField::Description | KeyField::Role | KeyField::Scope => Value::Null,
+    }
+}
+
+/// Trims the extra row the store fetched and, when it existed, returns the cursor after the last
+/// row kept. Offset windows get no cursor.
+pub(crate) fn next_cursor<T, F: crate::query::QueryField>(
+    query: &Query<F>,
+    items: &mut Vec<T>,
+    sort_value: impl Fn(&T, F) -> Value,
+) -> Option<String>
+where
+    T: HasUuid,
+{
+    if items.len() <= query.limit as usize {
+        return None;
+    }
+    items.truncate(query.limit as usize);
+    if matches!(query.window, Window::Offset(_)) {
+        return None;
+    }
+    let last = items.last()?;
+    Some(
+        Cursor {
+            sort: Cursor::sort_tag(&query.sort),
+            value: sort_value(last, query.sort.field),
+            id: last.uuid(),
+        }
+        .encode(),
+    )
+}
+
+/// Rows that carry a UUID tie-breaker for cursors.
+pub(crate) trait HasUuid {
+    fn uuid(&self) -> uuid::Uuid;
+}
+
+impl HasUuid for ApiKey {
+    fn uuid(&self) -> uuid::Uuid {
+        self.id.as_uuid()
+    }
+}
+
+impl HasUuid for Principal {
+    fn uuid(&self) -> uuid::Uuid {
+        self.id.as_uuid()
+    }
+}

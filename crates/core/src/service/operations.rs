@@ -1,0 +1,106 @@
+//! Writing and reading the change log.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::Keyward;
+use crate::auth::{AdminOf, Caller};
+use crate::error::{CoreResult, Entity};
+use crate::ids::{DomainId, OperationId};
+use crate::model::{Operation, TargetKind};
+use crate::query::{OperationQuery, MAX_PAGE_SIZE};
+
+/// What a use case changed, before it becomes an `Operation`.
+#[derive(Debug)]
+pub struct Change<'a> {
+    pub action: &'static str,
+    pub target_kind: TargetKind,
+    pub target_id: Uuid,
+    pub metadata: serde_json::Value,
+    pub result: &'a dyn erased::Snapshot,
+}
+
+/// The object-safe "serialize me" used for an operation's `result`.
+pub mod erased {
+    pub trait Snapshot: std::fmt::Debug + Send + Sync {
+        fn to_json(&self) -> serde_json::Value;
+    }
+
+    impl<T: serde::Serialize + std::fmt::Debug + Send + Sync> Snapshot for T {
+        fn to_json(&self) -> serde_json::Value {
+            serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        }
+    }
+}
+
+pub(crate) fn record(
+    cap: &AdminOf,
+    domain: DomainId,
+    at: OffsetDateTime,
+    change: Change<'_>,
+) -> Operation {
+    Operation {
+        id: OperationId::new(),
+        domain,
+        actor: cap.actor().clone(),
+        action: change.action.to_owned(),
+        target_kind: change.target_kind,
+        target_id: change.target_id,
+        at,
+        metadata: change.metadata,
+        result: change.result.to_json(),
+    }
+}
+
+/// Lists the fields a patch touched, for an operation's metadata.
+pub(crate) fn changed_fields<const N: usize>(
+    fields: [(&'static str, bool); N],
+) -> serde_json::Value {
+    #[derive(Serialize)]
+    struct Changed {
+        changed: Vec<&'static str>,
+    }
+    let changed = fields
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| *name)
+        .collect();
+    serde_json::to_value(Changed { changed }).unwrap_or_default()
+}
+
+impl Keyward {
+    /// One operation by id, if the caller may see its domain.
+    pub async fn get_operation(&self, caller: &Caller, id: OperationId) -> CoreResult<Operation> {
+        let op = self
+            .store
+            .operation(id)
+            .await?
+            .ok_or(crate::error::CoreError::NotFound(Entity::Operation))?;
+        caller.admin_of(op.domain, Entity::Operation)?;
+        Ok(op)
+    }
+
+    /// A page of the change log, newest first. `domain: None` means the caller's home domain,
+    /// except that root with `all_domains` sees everything.
+    pub async fn list_operations(
+        &self,
+        caller: &Caller,
+        mut query: OperationQuery,
+        all_domains: bool,
+    ) -> CoreResult<Vec<Operation>> {
+        if query.limit == 0 || query.limit > MAX_PAGE_SIZE {
+            return Err(
+                crate::error::ValidationError::new("limit", "must be between 1 and 1000").into(),
+            );
+        }
+        if all_domains && query.domain.is_none() {
+            caller.root()?;
+        } else {
+            let domain = query.domain.unwrap_or(caller.home_domain());
+            caller.admin_of(domain, Entity::Domain)?;
+            query.domain = Some(domain);
+        }
+        Ok(self.store.list_operations(&query).await?)
+    }
+}

@@ -1,0 +1,70 @@
+//! The storage port. The core declares it; `keyward-store` implements it for SQLite and PostgreSQL.
+//!
+//! Rules every implementation keeps (the conformance suite in `keyward-testkit` checks them):
+//! - every mutating call writes its `Operation` in the same transaction as the change;
+//! - names are unique per (domain) for principals and per (owner) for keys: a clash is `Conflict`;
+//! - `update_key` writes only if the stored version equals `expected_version` (else `Stale`),
+//!   stores `key.version` as the new version, replaces the key's secrets, and never touches
+//!   `last_used_at`, which only `record_last_used` writes;
+//! - times keep microsecond precision; lists honour the `Query` exactly (filter, sort, window).
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::error::StoreError;
+use crate::ids::{DomainId, KeyId, OperationId, PrincipalId};
+use crate::model::{ApiKey, Domain, Operation, Principal};
+use crate::query::{KeyField, OperationQuery, PrincipalField, Query};
+use crate::secret::SecretHash;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap liveness check for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// True when no domain exists yet (a fresh database awaiting bootstrap).
+    async fn is_empty(&self) -> StoreResult<bool>;
+
+    async fn insert_domain(&self, domain: &Domain, op: &Operation) -> StoreResult<()>;
+    async fn domain(&self, id: DomainId) -> StoreResult<Option<Domain>>;
+    async fn root_domain(&self) -> StoreResult<Option<Domain>>;
+    /// Domains ordered by id, after `after`.
+    async fn list_domains(&self, after: Option<DomainId>, limit: u32) -> StoreResult<Vec<Domain>>;
+    async fn update_domain(&self, domain: &Domain, op: &Operation) -> StoreResult<()>;
+    /// Deletes an empty domain; `Conflict` if principals remain. Its operations stay.
+    async fn delete_domain(&self, id: DomainId, op: &Operation) -> StoreResult<()>;
+
+    async fn insert_principal(&self, principal: &Principal, op: &Operation) -> StoreResult<()>;
+    async fn principal(&self, id: PrincipalId) -> StoreResult<Option<Principal>>;
+    /// Returns up to `query.limit + 1` rows so the caller can tell whether a next page exists.
+    async fn list_principals(&self, query: &Query<PrincipalField>) -> StoreResult<Vec<Principal>>;
+    async fn update_principal(&self, principal: &Principal, op: &Operation) -> StoreResult<()>;
+    /// Deletes a principal that owns no keys; `Conflict` otherwise.
+    async fn delete_principal(&self, id: PrincipalId, op: &Operation) -> StoreResult<()>;
+
+    /// Inserts a key with its secrets.
+    async fn insert_key(&self, key: &ApiKey, op: &Operation) -> StoreResult<()>;
+    async fn key(&self, id: KeyId) -> StoreResult<Option<ApiKey>>;
+    /// Returns up to `query.limit + 1` rows so the caller can tell whether a next page exists.
+    async fn list_keys(&self, query: &Query<KeyField>) -> StoreResult<Vec<ApiKey>>;
+    /// Counts the keys matching the query's domain and filter (window and limit ignored).
+    async fn count_keys(&self, query: &Query<KeyField>) -> StoreResult<u64>;
+    async fn update_key(
+        &self,
+        key: &ApiKey,
+        expected_version: i64,
+        op: &Operation,
+    ) -> StoreResult<()>;
+    async fn delete_key(&self, id: KeyId, op: &Operation) -> StoreResult<()>;
+    /// The key one of whose live or grace-period secrets has this hash. The verify path's only query.
+    async fn key_by_secret_hash(&self, hash: &SecretHash) -> StoreResult<Option<ApiKey>>;
+    /// Write-behind of "last used": one statement or transaction per batch, never per request.
+    /// Only moves `last_used_at` forward.
+    async fn record_last_used(&self, uses: &[(KeyId, OffsetDateTime)]) -> StoreResult<()>;
+
+    async fn operation(&self, id: OperationId) -> StoreResult<Option<Operation>>;
+    /// Newest first.
+    async fn list_operations(&self, query: &OperationQuery) -> StoreResult<Vec<Operation>>;
+}

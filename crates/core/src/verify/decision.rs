@@ -1,0 +1,68 @@
+//! The outcome of a verification: a stable reason code and, when valid, the key's identity.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::snapshot::KeySnapshot;
+
+/// Why a verification succeeded or failed. The wire names are stable API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Reason {
+    Valid,
+    /// Not keyward's format or a wrong checksum: refused before any lookup.
+    Malformed,
+    NotFound,
+    Disabled,
+    /// The key, or this secret's rotation grace period, has expired.
+    Expired,
+    IpNotAllowed,
+    NotSubscribed,
+    InsufficientScope,
+    RateLimited,
+    UsageExceeded,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Valid => "VALID",
+            Reason::Malformed => "MALFORMED",
+            Reason::NotFound => "NOT_FOUND",
+            Reason::Disabled => "DISABLED",
+            Reason::Expired => "EXPIRED",
+            Reason::IpNotAllowed => "IP_NOT_ALLOWED",
+            Reason::NotSubscribed => "NOT_SUBSCRIBED",
+            Reason::InsufficientScope => "INSUFFICIENT_SCOPE",
+            Reason::RateLimited => "RATE_LIMITED",
+            Reason::UsageExceeded => "USAGE_EXCEEDED",
+        }
+    }
+
+    /// Failures a gateway should answer 401 (no usable credential) rather than 403 (a real key
+    /// that may not do this).
+    pub fn is_unauthenticated(self) -> bool {
+        matches!(
+            self,
+            Reason::Malformed | Reason::NotFound | Reason::Disabled | Reason::Expired
+        )
+    }
+}
+
+/// A verification decision. Holds the key's snapshot only when the key is valid.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub reason: Reason,
+    pub key: Option<Arc<KeySnapshot>>,
+}
+
+impl Decision {
+    pub fn is_valid(&self) -> bool {
+        self.reason == Reason::Valid
+    }
+
+    pub(crate) fn deny(reason: Reason) -> Self {
+        Self { reason, key: None }
+    }
+}

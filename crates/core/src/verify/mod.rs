@@ -1,0 +1,239 @@
+//! The hot path: `secret → shape & checksum → hash → cache → store → checks → decision`.
+//!
+//! The cache holds one immutable `KeySnapshot` per secret hash (and short-lived negative entries
+//! for unknown hashes). Every change a node makes drops the affected entries at once; positive
+//! entries also expire after a minute as a backstop. Successful uses are recorded in the snapshot
+//! with two atomics and flushed to the store in batches by `Verifier::flush_last_used`.
+
+mod decision;
+mod snapshot;
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use moka::sync::Cache;
+use moka::Expiry;
+use time::OffsetDateTime;
+
+pub use decision::{Decision, Reason};
+pub use snapshot::KeySnapshot;
+
+use crate::clock::Clock;
+use crate::error::{CoreError, CoreResult};
+use crate::ids::KeyId;
+use crate::model::ApiKey;
+use crate::secret::{is_well_formed, SecretHash, SecretHasher};
+use crate::store::Store;
+
+/// What a verification asks.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct VerifyRequest<'a> {
+    pub client_ip: Option<IpAddr>,
+    pub required_scopes: &'a [String],
+}
+
+/// Cache sizing and lifetimes.
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    pub max_entries: u64,
+    pub positive_ttl: Duration,
+    pub negative_ttl: Duration,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            max_entries: 1_000_000,
+            positive_ttl: Duration::from_secs(60),
+            negative_ttl: Duration::from_secs(5),
+        }
+    }
+}
+
+type Entry = Option<Arc<KeySnapshot>>;
+
+struct EntryExpiry {
+    positive: Duration,
+    negative: Duration,
+}
+
+impl Expiry<SecretHash, Entry> for EntryExpiry {
+    fn expire_after_create(&self, _: &SecretHash, value: &Entry, _: Instant) -> Option<Duration> {
+        Some(if value.is_some() {
+            self.positive
+        } else {
+            self.negative
+        })
+    }
+}
+
+/// Verifies secrets. One per node, shared by every face.
+pub struct Verifier {
+    store: Arc<dyn Store>,
+    hasher: SecretHasher,
+    clock: Arc<dyn Clock>,
+    cache: Cache<SecretHash, Entry>,
+    /// Snapshots used since the last flush. Only a snapshot's first use per interval locks this.
+    used: Mutex<Vec<Arc<KeySnapshot>>>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("cached", &self.cache.entry_count())
+            .finish()
+    }
+}
+
+impl Verifier {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: SecretHasher,
+        clock: Arc<dyn Clock>,
+        settings: &CacheSettings,
+    ) -> Self {
+        let cache = Cache::builder()
+            .max_capacity(settings.max_entries)
+            .expire_after(EntryExpiry {
+                positive: settings.positive_ttl,
+                negative: settings.negative_ttl,
+            })
+            .build();
+        Self {
+            store,
+            hasher,
+            clock,
+            cache,
+            used: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn hasher(&self) -> &SecretHasher {
+        &self.hasher
+    }
+
+    /// Verifies `secret`. Fails only when the store is needed and unreachable.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn verify(&self, secret: &str, request: VerifyRequest<'_>) -> CoreResult<Decision> {
+        if !is_well_formed(secret) {
+            return Ok(Decision::deny(Reason::Malformed));
+        }
+        let hash = self.hasher.hash(secret);
+        let entry = match self.cache.get(&hash) {
+            Some(entry) => entry,
+            None => self.load(hash).await?,
+        };
+        let Some(snapshot) = entry else {
+            return Ok(Decision::deny(Reason::NotFound));
+        };
+        Ok(self.decide(snapshot, &request))
+    }
+
+    async fn load(&self, hash: SecretHash) -> CoreResult<Entry> {
+        let key = self
+            .store
+            .key_by_secret_hash(&hash)
+            .await
+            .map_err(CoreError::from)?;
+        let entry = key.and_then(|key| {
+            key.secrets
+                .iter()
+                .find(|s| s.hash == hash)
+                .map(|secret| Arc::new(KeySnapshot::new(&key, secret)))
+        });
+        self.cache.insert(hash, entry.clone());
+        Ok(entry)
+    }
+
+    fn decide(&self, snapshot: Arc<KeySnapshot>, request: &VerifyRequest<'_>) -> Decision {
+        let now = self.clock.now();
+        let reason = if !snapshot.enabled {
+            Reason::Disabled
+        } else if snapshot.is_expired_at(now) {
+            Reason::Expired
+        } else if !snapshot.allows_ip(request.client_ip) {
+            Reason::IpNotAllowed
+        } else if !snapshot.has_scopes(request.required_scopes.iter().map(String::as_str)) {
+            Reason::InsufficientScope
+        } else {
+            Reason::Valid
+        };
+        if reason != Reason::Valid {
+            return Decision::deny(reason);
+        }
+        self.record_use(&snapshot, now);
+        Decision {
+            reason,
+            key: Some(snapshot),
+        }
+    }
+
+    fn record_use(&self, snapshot: &Arc<KeySnapshot>, now: OffsetDateTime) {
+        if snapshot.mark_used(now) {
+            if let Ok(mut used) = self.used.lock() {
+                used.push(Arc::clone(snapshot));
+            }
+        }
+    }
+
+    /// Writes the "last used" times gathered since the previous flush in one batch. Call it about
+    /// once a second and at shutdown. On failure the uses are kept for the next flush.
+    pub async fn flush_last_used(&self) -> CoreResult<usize> {
+        let drained: Vec<Arc<KeySnapshot>> = match self.used.lock() {
+            Ok(mut used) => std::mem::take(&mut *used),
+            Err(_) => return Ok(0),
+        };
+        if drained.is_empty() {
+            return Ok(0);
+        }
+        let mut batch: Vec<(KeyId, OffsetDateTime)> = Vec::with_capacity(drained.len());
+        for snapshot in &drained {
+            snapshot
+                .pending
+                .store(false, std::sync::atomic::Ordering::Release);
+            let micros = snapshot
+                .last_used_micros
+                .load(std::sync::atomic::Ordering::Relaxed);
+            let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            match batch.iter_mut().find(|(id, _)| *id == snapshot.key_id) {
+                Some((_, existing)) if *existing < at => *existing = at,
+                Some(_) => {}
+                None => batch.push((snapshot.key_id, at)),
+            }
+        }
+        if let Err(error) = self.store.record_last_used(&batch).await {
+            // Keep the uses for the next flush; the snapshots still hold their times.
+            if let Ok(mut used) = self.used.lock() {
+                for snapshot in drained {
+                    if !snapshot
+                        .pending
+                        .swap(true, std::sync::atomic::Ordering::AcqRel)
+                    {
+                        used.push(snapshot);
+                    }
+                }
+            }
+            return Err(error.into());
+        }
+        Ok(batch.len())
+    }
+
+    /// Drops every cached entry of `key` (call after any change to it, on this node).
+    pub fn forget_key(&self, key: &ApiKey) {
+        for secret in &key.secrets {
+            self.cache.invalidate(&secret.hash);
+        }
+    }
+
+    /// Drops one hash's entry (a new secret may have a negative entry; drop it).
+    pub fn forget_hash(&self, hash: &SecretHash) {
+        self.cache.invalidate(hash);
+    }
+
+    /// Drops everything (after missed notifications from other nodes).
+    pub fn forget_all(&self) {
+        self.cache.invalidate_all();
+    }
+}
