@@ -1,1 +1,107 @@
-//! placeholder
+//! keyward's native REST face and gateway verifier (axum). The contract is `docs/rest-api.md`.
+//!
+//! The face is thin: it parses the wire format into the core's validated types, calls one
+//! [`keyward_core::Keyward`] method, and renders its own views. Every rule about keys (expiry,
+//! tenancy, who may grant what) lives in the core.
+//!
+//! Map:
+//! - [`router`]: the whole HTTP surface, its layers (body limit, request id, request log) and the
+//!   JSON 404/405 fallbacks. [`openapi`]: the OpenAPI 3.1 document (`openapi.rs`).
+//! - [`extract`]: the extractors: [`extract::Auth`] (bearer key → `Caller`, so no handler can
+//!   forget authentication), client IP, path ids, JSON bodies; all refuse with [`ApiError`].
+//! - [`client_ip`]: the client address behind trusted proxies (right-most `X-Forwarded-For`).
+//! - [`json`]: body parsing, sorting serde's failures into the API's error codes.
+//! - [`list_query`]: the list query-string dialect (`field=[op:]value`, `sort`, `limit`, `cursor`).
+//! - [`error`]: [`ApiError`], the one `CoreError` → HTTP mapping and the error body.
+//! - [`views`]: the wire views (`KeyView`, `CreatedKeyView`, ...); core types are never serialized.
+//! - [`routes`]: handlers, one file per resource, plus the gateway verifier (`routes/gateway.rs`).
+//! - `trace`: the request log: method, route, status, latency, request id; never headers or
+//!   bodies (the `Authorization` header carries a secret).
+
+pub mod client_ip;
+pub mod error;
+pub mod extract;
+pub mod json;
+pub mod list_query;
+mod openapi;
+pub mod routes;
+mod trace;
+pub mod views;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get, post};
+use axum::Router;
+
+pub use error::{ApiError, ErrorCode};
+pub use openapi::openapi;
+use routes::{domains, gateway, health, keys, operations, principals, verify};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct ApiState {
+    pub core: Arc<keyward_core::Keyward>,
+    /// Peers whose `X-Forwarded-For` is believed (load balancers, nginx, Envoy). Empty: none.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// Largest request body accepted, in bytes (413 beyond it); the documented default is 256 KiB.
+    pub body_limit: usize,
+}
+
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState")
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The whole HTTP surface: /healthz, /readyz, /v1/... . Served by the binary with
+/// `into_make_service_with_connect_info::<std::net::SocketAddr>()`, so handlers can read the peer
+/// address (without it, client IPs are unknown and keys with an allow-list do not verify).
+pub fn router(state: ApiState) -> Router {
+    let body_limit = state.body_limit;
+    let routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/v1/openapi.json", get(health::openapi_json))
+        .route("/v1/domains", get(domains::list).post(domains::create))
+        .route(
+            "/v1/domains/{id}",
+            get(domains::get)
+                .patch(domains::update)
+                .delete(domains::delete),
+        )
+        .route(
+            "/v1/principals",
+            get(principals::list).post(principals::create),
+        )
+        .route(
+            "/v1/principals/{id}",
+            get(principals::get)
+                .patch(principals::update)
+                .delete(principals::delete),
+        )
+        .route("/v1/keys", get(keys::list).post(keys::create))
+        .route("/v1/keys/verify", post(verify::verify))
+        .route(
+            "/v1/keys/{id}",
+            get(keys::get).patch(keys::update).delete(keys::delete),
+        )
+        .route("/v1/keys/{id}/enable", post(keys::enable))
+        .route("/v1/keys/{id}/disable", post(keys::disable))
+        .route("/v1/keys/{id}/rotate", post(keys::rotate))
+        .route("/v1/keys/{id}/operations", get(operations::list_for_key))
+        .route("/v1/operations", get(operations::list))
+        .route("/v1/operations/{id}", get(operations::get))
+        .route("/v1/auth", any(gateway::check))
+        // Envoy's ext_authz appends the original path: `/v1/auth/` + `/`, `/v1/auth/anything`.
+        .route("/v1/auth/", any(gateway::check))
+        .route("/v1/auth/{*path}", any(gateway::check))
+        .fallback(routes::route_not_found)
+        // Must follow every route: it applies to the method routers registered so far.
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit));
+    trace::apply(routes).with_state(state)
+}

@@ -86,7 +86,7 @@ impl From<StoreError> for CoreError {
             StoreError::Conflict { entity, detail } => CoreError::Conflict { entity, detail },
             StoreError::Stale => CoreError::Conflict {
                 entity: Entity::Key,
-                detail: "modified concurrently; retry".into(),
+                detail: "the object changed or disappeared while this request ran; retry".into(),
             },
             StoreError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "store unavailable");

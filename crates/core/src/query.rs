@@ -396,8 +396,27 @@ impl<F: QueryField> Query<F> {
                     "was made for another sort order",
                 ));
             }
+            if !cursor_value_fits(self.sort.field, &cursor.value) {
+                // Only a hand-made cursor gets here; refuse it rather than hand it to the store.
+                return Err(ValidationError::new(
+                    "cursor",
+                    "is not a cursor returned by this list",
+                ));
+            }
         }
         Ok(())
+    }
+}
+
+/// Whether a cursor's value has the type of its sort field.
+fn cursor_value_fits<F: QueryField>(field: F, value: &Value) -> bool {
+    match (field.kind(), value) {
+        (FieldKind::Time { nullable }, Value::Null) => nullable,
+        (FieldKind::Time { .. }, Value::Time(_)) => true,
+        (FieldKind::Id, Value::Text(text)) => Uuid::parse_str(text).is_ok(),
+        (FieldKind::Text | FieldKind::Enum(_), Value::Text(_)) => true,
+        (FieldKind::Bool, Value::Bool(_)) => true,
+        _ => false,
     }
 }
 
@@ -587,6 +606,32 @@ mod tests {
             cursor
         );
         assert!(Cursor::decode("not-a-cursor").is_err());
+    }
+
+    #[test]
+    fn cursors_must_fit_their_sort_field() {
+        let query = |value: Value| Query::<KeyField> {
+            domain: DomainId::new(),
+            filter: Filter::default(),
+            sort: Sort::parse("-created_at").expect("sortable"),
+            window: Window::After(Some(Cursor {
+                sort: "-created_at".into(),
+                value,
+                id: Uuid::now_v7(),
+            })),
+            limit: 10,
+        };
+        assert!(query(Value::Time(OffsetDateTime::UNIX_EPOCH))
+            .validate()
+            .is_ok());
+        assert!(query(Value::Text("x".into())).validate().is_err());
+        assert!(query(Value::Null).validate().is_err());
+        let mut by_owner = query(Value::Text("not-a-uuid".into()));
+        by_owner.sort = Sort::parse("owner").expect("sortable");
+        if let Window::After(Some(cursor)) = &mut by_owner.window {
+            cursor.sort = "owner".into();
+        }
+        assert!(by_owner.validate().is_err());
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //!
 //! Rules every implementation keeps (the conformance suite in `keyward-testkit` checks them):
 //! - every mutating call writes its `Operation` in the same transaction as the change;
-//! - names are unique per (domain) for principals and per (owner) for keys: a clash is `Conflict`;
+//! - domain names are unique; principal names are unique per domain and key names per owner: a clash is `Conflict`;
 //! - `update_key` writes only if the stored version equals `expected_version` (else `Stale`),
 //!   stores `key.version` as the new version, replaces the key's secrets, and never touches
 //!   `last_used_at`, which only `record_last_used` writes;
+//! - a store shared by several nodes publishes every key write (insert, update, delete, with the
+//!   secret hashes before and after) to `watch_changes` sinks on every node, after commit;
 //! - times keep microsecond precision; lists honour the `Query` exactly (filter, sort, window).
 
 use async_trait::async_trait;
@@ -19,8 +21,29 @@ use crate::secret::SecretHash;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// What a store tells a node about key changes made by any node (including itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeEvent {
+    /// Keys with these secret hashes (before or after the change) changed: drop their cache entries.
+    Keys(Vec<SecretHash>),
+    /// The change feed broke; changes made from now on may be missed until `Restored`.
+    Lost,
+    /// The feed is back. Anything may have changed while it was down.
+    Restored,
+}
+
+/// Where a store delivers `ChangeEvent`s.
+pub type ChangeSink = std::sync::Arc<dyn Fn(ChangeEvent) + Send + Sync>;
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Starts delivering key changes to `sink` for as long as the store lives (PostgreSQL:
+    /// `LISTEN/NOTIFY`, reconnecting by itself). A store that only ever serves one node (SQLite)
+    /// has nothing to deliver and returns `false`. Must be called inside the async runtime.
+    fn watch_changes(&self, _sink: ChangeSink) -> bool {
+        false
+    }
+
     /// Cheap liveness check for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
 
@@ -30,7 +53,7 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_domain(&self, domain: &Domain, op: &Operation) -> StoreResult<()>;
     async fn domain(&self, id: DomainId) -> StoreResult<Option<Domain>>;
     async fn root_domain(&self) -> StoreResult<Option<Domain>>;
-    /// Domains ordered by id, after `after`.
+    /// Domains ordered by id, after `after`; up to `limit + 1` rows. Domain names are globally unique.
     async fn list_domains(&self, after: Option<DomainId>, limit: u32) -> StoreResult<Vec<Domain>>;
     async fn update_domain(&self, domain: &Domain, op: &Operation) -> StoreResult<()>;
     /// Deletes an empty domain; `Conflict` if principals remain. Its operations stay.
@@ -65,6 +88,6 @@ pub trait Store: Send + Sync + 'static {
     async fn record_last_used(&self, uses: &[(KeyId, OffsetDateTime)]) -> StoreResult<()>;
 
     async fn operation(&self, id: OperationId) -> StoreResult<Option<Operation>>;
-    /// Newest first.
+    /// Newest first; up to `limit + 1` rows so the caller can tell whether a next page exists.
     async fn list_operations(&self, query: &OperationQuery) -> StoreResult<Vec<Operation>>;
 }

@@ -1,1 +1,89 @@
-//! placeholder
+//! keyward's storage adapters: the core's [`Store`] port over SQLite (the embedded default) and
+//! PostgreSQL (many nodes), with sqlx. Both behave identically in everything the port promises;
+//! `keyward-testkit`'s conformance suite runs against each.
+//!
+//! Map:
+//! - [`connect`] / [`migrate`] / [`redact_url`]: the entry points; the backend is chosen from the
+//!   URL (`sqlite:…` or a bare path, `postgres://…`, `postgresql://…`).
+//! - [`SqliteStore`] (`sqlite.rs`), [`PostgresStore`] (`postgres.rs`): open a pool with the
+//!   backend's settings and apply its migrations (`migrations/<backend>/`, compiled in).
+//! - `engine/`: the one implementation of the port's rules (transactions, operations written with
+//!   each change, conflicts, optimistic versions), shared by both backends; only running a
+//!   statement and decoding a row branch on the backend.
+//! - `query_sql.rs`: compiles the core's query model (filter tree, sort, cursor or offset) to one
+//!   parameterised statement with sea-query, for either dialect.
+//! - `schema.rs`: table and column names, the two dialects, time and id representations.
+//! - `rows.rs`: stored rows back to the model, through the model's own validation.
+//! - `error.rs`: driver errors to `StoreError` (no sqlx type leaves this crate).
+//!
+//! Stored forms, the same on both backends: times as unix microseconds (`BIGINT`), ids as UUIDs
+//! (`uuid`, or canonical text in SQLite), token sets / CIDRs / metadata / operation details as
+//! JSON (`jsonb`, or text in SQLite), text compared bytewise (`COLLATE "C"` in PostgreSQL).
+
+mod engine;
+mod error;
+mod postgres;
+mod query_sql;
+mod rows;
+mod schema;
+mod sqlite;
+mod url;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use keyward_core::store::Store;
+
+pub use crate::postgres::PostgresStore;
+pub use crate::sqlite::SqliteStore;
+pub use crate::url::redact_url;
+use crate::url::{backend_of, Backend};
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Apply pending migrations when connecting (the `serve` default; `migrate` does it alone).
+    pub migrate: bool,
+    /// Most connections in the pool. SQLite serialises writers anyway; more connections let
+    /// reads proceed alongside a write.
+    pub max_connections: u32,
+    /// How long a query waits for a free (or new) connection before the store answers
+    /// `Unavailable`.
+    pub acquire_timeout: Duration,
+    /// How long a SQLite writer waits for another writer's lock before giving up.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            migrate: true,
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            sqlite_busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Opens the store `url` names: `sqlite:PATH` (or a bare path, created if missing),
+/// `postgres://…` or `postgresql://…`. Applies migrations when `options.migrate` is set.
+pub async fn connect(url: &str, options: &StoreOptions) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match backend_of(url)? {
+        Backend::Sqlite => Arc::new(SqliteStore::open(url, options).await?),
+        Backend::Postgres => Arc::new(PostgresStore::open(url, options).await?),
+    })
+}
+
+/// Applies pending migrations to the database `url` names, then closes it.
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    let options = StoreOptions {
+        migrate: true,
+        max_connections: 1,
+        ..StoreOptions::default()
+    };
+    match backend_of(url)? {
+        Backend::Sqlite => SqliteStore::open(url, &options).await?.close().await,
+        Backend::Postgres => PostgresStore::open(url, &options).await?.close().await,
+    }
+    Ok(())
+}

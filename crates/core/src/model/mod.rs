@@ -68,7 +68,9 @@ pub struct Domain {
     pub description: Description,
     /// The one domain created at bootstrap; only its keys may hold the root role.
     pub is_root: bool,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -76,13 +78,16 @@ pub struct Domain {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Principal {
     pub id: PrincipalId,
+    #[serde(rename = "domain_id")]
     pub domain: DomainId,
     pub kind: PrincipalKind,
     pub name: Name,
     pub description: Description,
     /// Created by an external authority; its keys cannot be managed through the API.
     pub external: bool,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -94,7 +99,9 @@ pub struct SecretInfo {
     pub hash: SecretHash,
     /// `kw_…abcd`: enough to tell keys apart in a list, useless to an attacker.
     pub hint: String,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
     /// Set on a secret kept alive for a grace period after rotation.
     pub expires_at: Option<OffsetDateTime>,
 }
@@ -109,21 +116,29 @@ impl SecretInfo {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ApiKey {
     pub id: KeyId,
+    #[serde(rename = "domain_id")]
     pub domain: DomainId,
+    #[serde(rename = "owner_id")]
     pub owner: PrincipalId,
     pub name: Name,
     pub description: Description,
+    #[serde(rename = "type")]
     pub key_type: KeyType,
     pub state: KeyState,
     pub roles: TokenSet,
     pub scopes: TokenSet,
     pub allowed_cidrs: Vec<AllowedCidr>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
     pub metadata: Metadata,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
     /// Written behind in batches by the verifier; never part of an optimistic-concurrency check.
     pub last_used_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub last_rotated_at: Option<OffsetDateTime>,
     pub secrets: Vec<SecretInfo>,
     /// Incremented by every management change; the store refuses a write based on an old version.
@@ -195,6 +210,7 @@ pub struct Operation {
     pub action: String,
     pub target_kind: TargetKind,
     pub target_id: uuid::Uuid,
+    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// What was asked: changed field names, grace period, and so on. Never a secret.
     pub metadata: serde_json::Value,

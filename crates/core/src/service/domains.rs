@@ -2,12 +2,13 @@
 
 use serde_json::json;
 
-use super::operations::{changed_fields, record, Change};
+use super::operations::{changed_fields, record, trim_to_page, Change};
 use super::Keyward;
 use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult, Entity, ValidationError};
 use crate::ids::DomainId;
 use crate::model::{Description, Domain, Name, TargetKind};
+use crate::query::Page;
 
 #[derive(Debug, Clone)]
 pub struct NewDomain {
@@ -58,24 +59,30 @@ impl Keyward {
             .ok_or(CoreError::NotFound(Entity::Domain))
     }
 
-    /// Domains ordered by id. Root sees all; a domain admin sees only its own.
+    /// Domains ordered by id, one page. Root sees all; a domain admin sees only its own.
     pub async fn list_domains(
         &self,
         caller: &Caller,
         after: Option<DomainId>,
         limit: u32,
-    ) -> CoreResult<Vec<Domain>> {
+    ) -> CoreResult<Page<Domain>> {
         if limit == 0 || limit > crate::query::MAX_PAGE_SIZE {
             return Err(ValidationError::new("limit", "must be between 1 and 1000").into());
         }
-        if caller.is_root() {
-            return Ok(self.store.list_domains(after, limit).await?);
+        if !caller.is_root() {
+            let own = self.get_domain(caller, caller.home_domain()).await?;
+            let items = match after {
+                Some(after) if after >= own.id => Vec::new(),
+                _ => vec![own],
+            };
+            return Ok(Page {
+                items,
+                next_cursor: None,
+            });
         }
-        let own = self.get_domain(caller, caller.home_domain()).await?;
-        Ok(match after {
-            Some(after) if after >= own.id => Vec::new(),
-            _ => vec![own],
-        })
+        let mut items = self.store.list_domains(after, limit).await?;
+        let next_cursor = trim_to_page(&mut items, limit, |d| d.id.to_string());
+        Ok(Page { items, next_cursor })
     }
 
     pub async fn update_domain(

@@ -6,10 +6,10 @@ use uuid::Uuid;
 
 use super::Keyward;
 use crate::auth::{AdminOf, Caller};
-use crate::error::{CoreResult, Entity};
-use crate::ids::{DomainId, OperationId};
+use crate::error::{CoreError, CoreResult, Entity, ValidationError};
+use crate::ids::{DomainId, KeyId, OperationId};
 use crate::model::{Operation, TargetKind};
-use crate::query::{OperationQuery, MAX_PAGE_SIZE};
+use crate::query::{OperationQuery, Page, MAX_PAGE_SIZE};
 
 /// What a use case changed, before it becomes an `Operation`.
 #[derive(Debug)]
@@ -76,7 +76,7 @@ impl Keyward {
             .store
             .operation(id)
             .await?
-            .ok_or(crate::error::CoreError::NotFound(Entity::Operation))?;
+            .ok_or(CoreError::NotFound(Entity::Operation))?;
         caller.admin_of(op.domain, Entity::Operation)?;
         Ok(op)
     }
@@ -88,12 +88,7 @@ impl Keyward {
         caller: &Caller,
         mut query: OperationQuery,
         all_domains: bool,
-    ) -> CoreResult<Vec<Operation>> {
-        if query.limit == 0 || query.limit > MAX_PAGE_SIZE {
-            return Err(
-                crate::error::ValidationError::new("limit", "must be between 1 and 1000").into(),
-            );
-        }
+    ) -> CoreResult<Page<Operation>> {
         if all_domains && query.domain.is_none() {
             caller.root()?;
         } else {
@@ -101,6 +96,60 @@ impl Keyward {
             caller.admin_of(domain, Entity::Domain)?;
             query.domain = Some(domain);
         }
-        Ok(self.store.list_operations(&query).await?)
+        self.operation_page(query).await
     }
+
+    /// The history of one key, newest first, also after the key was deleted. A domain admin sees
+    /// the operations of its own domain; root sees them wherever they are.
+    pub async fn list_key_operations(
+        &self,
+        caller: &Caller,
+        key: KeyId,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> CoreResult<Page<Operation>> {
+        let exists = self.store.key(key).await?;
+        let domain = match &exists {
+            Some(found) => Some(caller.admin_of(found.domain, Entity::Key)?.domain()),
+            None if caller.is_root() => None,
+            None => Some(caller.home_domain()),
+        };
+        let page = self
+            .operation_page(OperationQuery {
+                domain,
+                target_id: Some(key.as_uuid()),
+                action: None,
+                before,
+                limit,
+            })
+            .await?;
+        // An id that never named a visible key has no history: say so rather than list nothing.
+        if exists.is_none() && before.is_none() && page.items.is_empty() {
+            return Err(CoreError::NotFound(Entity::Key));
+        }
+        Ok(page)
+    }
+
+    async fn operation_page(&self, query: OperationQuery) -> CoreResult<Page<Operation>> {
+        if query.limit == 0 || query.limit > MAX_PAGE_SIZE {
+            return Err(ValidationError::new("limit", "must be between 1 and 1000").into());
+        }
+        let mut items = self.store.list_operations(&query).await?;
+        let next_cursor = trim_to_page(&mut items, query.limit, |op| op.id.to_string());
+        Ok(Page { items, next_cursor })
+    }
+}
+
+/// Trims the extra row a store returns beyond `limit` and, when it was there, makes the next
+/// cursor from the last row kept.
+pub(crate) fn trim_to_page<T>(
+    items: &mut Vec<T>,
+    limit: u32,
+    cursor_of: impl Fn(&T) -> String,
+) -> Option<String> {
+    if items.len() <= limit as usize {
+        return None;
+    }
+    items.truncate(limit as usize);
+    items.last().map(cursor_of)
 }

@@ -25,6 +25,19 @@ pub enum Reason {
 }
 
 impl Reason {
+    pub const ALL: &'static [Reason] = &[
+        Reason::Valid,
+        Reason::Malformed,
+        Reason::NotFound,
+        Reason::Disabled,
+        Reason::Expired,
+        Reason::IpNotAllowed,
+        Reason::NotSubscribed,
+        Reason::InsufficientScope,
+        Reason::RateLimited,
+        Reason::UsageExceeded,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::Valid => "VALID",

@@ -9,6 +9,7 @@ mod decision;
 mod snapshot;
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::ids::KeyId;
 use crate::model::ApiKey;
 use crate::secret::{is_well_formed, SecretHash, SecretHasher};
-use crate::store::Store;
+use crate::store::{ChangeEvent, Store};
 
 /// What a verification asks.
 #[derive(Debug, Default, Clone, Copy)]
@@ -39,6 +40,10 @@ pub struct CacheSettings {
     pub max_entries: u64,
     pub positive_ttl: Duration,
     pub negative_ttl: Duration,
+    /// How long cached decisions keep being served after the store's change feed broke (the
+    /// database is unreachable). After that the cache is bypassed: uncached or not, every
+    /// verification needs the store, and fails closed (503) while it is down.
+    pub stale_window: Duration,
 }
 
 impl Default for CacheSettings {
@@ -47,6 +52,7 @@ impl Default for CacheSettings {
             max_entries: 1_000_000,
             positive_ttl: Duration::from_secs(60),
             negative_ttl: Duration::from_secs(5),
+            stale_window: Duration::from_secs(300),
         }
     }
 }
@@ -76,6 +82,13 @@ pub struct Verifier {
     cache: Cache<SecretHash, Entry>,
     /// Snapshots used since the last flush. Only a snapshot's first use per interval locks this.
     used: Mutex<Vec<Arc<KeySnapshot>>>,
+    /// Bumped by every invalidation. A load that raced with one does not cache what it read,
+    /// which might predate the change.
+    generation: AtomicU64,
+    /// Milliseconds after `started` at which the change feed broke; 0 while it is healthy.
+    feed_lost_at: AtomicU64,
+    started: Instant,
+    stale_window: Duration,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -106,6 +119,10 @@ impl Verifier {
             clock,
             cache,
             used: Mutex::new(Vec::new()),
+            generation: AtomicU64::new(0),
+            feed_lost_at: AtomicU64::new(0),
+            started: Instant::now(),
+            stale_window: settings.stale_window,
         }
     }
 
@@ -120,7 +137,12 @@ impl Verifier {
             return Ok(Decision::deny(Reason::Malformed));
         }
         let hash = self.hasher.hash(secret);
-        let entry = match self.cache.get(&hash) {
+        let cached = if self.cache_is_trusted() {
+            self.cache.get(&hash)
+        } else {
+            None
+        };
+        let entry = match cached {
             Some(entry) => entry,
             None => self.load(hash).await?,
         };
@@ -130,7 +152,48 @@ impl Verifier {
         Ok(self.decide(snapshot, &request))
     }
 
+    /// False once the change feed has been down for longer than the stale window.
+    fn cache_is_trusted(&self) -> bool {
+        let lost_at = self.feed_lost_at.load(Ordering::Relaxed);
+        lost_at == 0
+            || self.millis_since_start().saturating_sub(lost_at)
+                <= self.stale_window.as_millis() as u64
+    }
+
+    fn millis_since_start(&self) -> u64 {
+        // +1 keeps 0 free to mean "healthy".
+        self.started.elapsed().as_millis() as u64 + 1
+    }
+
+    /// Applies what the store's change feed reports (see `Store::watch_changes`).
+    pub fn apply(&self, event: ChangeEvent) {
+        match event {
+            ChangeEvent::Keys(hashes) => {
+                self.generation.fetch_add(1, Ordering::AcqRel);
+                for hash in &hashes {
+                    self.cache.invalidate(hash);
+                }
+            }
+            ChangeEvent::Lost => {
+                let now = self.millis_since_start();
+                let _ =
+                    self.feed_lost_at
+                        .compare_exchange(0, now, Ordering::AcqRel, Ordering::Relaxed);
+                tracing::warn!(
+                    stale_window_secs = self.stale_window.as_secs(),
+                    "change feed lost: serving cached verifications for the stale window"
+                );
+            }
+            ChangeEvent::Restored => {
+                self.forget_all();
+                self.feed_lost_at.store(0, Ordering::Release);
+                tracing::info!("change feed restored: cache dropped");
+            }
+        }
+    }
+
     async fn load(&self, hash: SecretHash) -> CoreResult<Entry> {
+        let generation = self.generation.load(Ordering::Acquire);
         let key = self
             .store
             .key_by_secret_hash(&hash)
@@ -142,7 +205,9 @@ impl Verifier {
                 .find(|s| s.hash == hash)
                 .map(|secret| Arc::new(KeySnapshot::new(&key, secret)))
         });
-        self.cache.insert(hash, entry.clone());
+        if self.generation.load(Ordering::Acquire) == generation && self.cache_is_trusted() {
+            self.cache.insert(hash, entry.clone());
+        }
         Ok(entry)
     }
 
@@ -189,12 +254,8 @@ impl Verifier {
         }
         let mut batch: Vec<(KeyId, OffsetDateTime)> = Vec::with_capacity(drained.len());
         for snapshot in &drained {
-            snapshot
-                .pending
-                .store(false, std::sync::atomic::Ordering::Release);
-            let micros = snapshot
-                .last_used_micros
-                .load(std::sync::atomic::Ordering::Relaxed);
+            snapshot.pending.store(false, Ordering::Release);
+            let micros = snapshot.last_used_micros.load(Ordering::Relaxed);
             let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH);
             match batch.iter_mut().find(|(id, _)| *id == snapshot.key_id) {
@@ -207,10 +268,7 @@ impl Verifier {
             // Keep the uses for the next flush; the snapshots still hold their times.
             if let Ok(mut used) = self.used.lock() {
                 for snapshot in drained {
-                    if !snapshot
-                        .pending
-                        .swap(true, std::sync::atomic::Ordering::AcqRel)
-                    {
+                    if !snapshot.pending.swap(true, Ordering::AcqRel) {
                         used.push(snapshot);
                     }
                 }
@@ -222,6 +280,7 @@ impl Verifier {
 
     /// Drops every cached entry of `key` (call after any change to it, on this node).
     pub fn forget_key(&self, key: &ApiKey) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         for secret in &key.secrets {
             self.cache.invalidate(&secret.hash);
         }
@@ -229,11 +288,13 @@ impl Verifier {
 
     /// Drops one hash's entry (a new secret may have a negative entry; drop it).
     pub fn forget_hash(&self, hash: &SecretHash) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.cache.invalidate(hash);
     }
 
     /// Drops everything (after missed notifications from other nodes).
     pub fn forget_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.cache.invalidate_all();
     }
 }

@@ -1,0 +1,212 @@
+//! `/v1/auth` and `/v1/auth/{*path}`: the gateway verifier for nginx `auth_request`, Traefik
+//! `forwardAuth` and Envoy HTTP `ext_authz` (which prefixes the original path, hence the
+//! wildcard). Any method. This is the hot path: the request is read in place (no header map is
+//! cloned), required scopes are collected only when asked for, and the key is never logged.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use keyward_core::model::text::LIST_MAX;
+use keyward_core::verify::{Decision, KeySnapshot, Reason, VerifyRequest};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{bearer_token, client_address};
+use crate::routes::verify::MAX_KEY_BYTES;
+use crate::views::VerifyView;
+use crate::ApiState;
+
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+const KEY_ID: HeaderName = HeaderName::from_static("x-keyward-key-id");
+const OWNER: HeaderName = HeaderName::from_static("x-keyward-owner");
+const DOMAIN: HeaderName = HeaderName::from_static("x-keyward-domain");
+const ROLES: HeaderName = HeaderName::from_static("x-keyward-roles");
+const SCOPES: HeaderName = HeaderName::from_static("x-keyward-scopes");
+const REASON: HeaderName = HeaderName::from_static("x-keyward-reason");
+
+/// Verify the key of a proxied request: 200 with identity headers, 401/403 with a reason.
+///
+/// Any method is accepted (documented here as GET), and so is any sub-path
+/// (`/v1/auth/{*path}`, for Envoy's path-prefixed `ext_authz`).
+#[utoipa::path(get, path = "/v1/auth", operation_id = "gateway_auth",
+    tag = "verification",
+    params(
+        ("scopes" = Option<String>, Query, description = "Required scopes, comma-separated (or header `X-Keyward-Scopes`)"),
+        ("X-API-Key" = Option<String>, Header, description = "The key, when not sent as `Authorization: Bearer`"),
+    ),
+    responses(
+        (status = 200, description = "Valid; identity in `X-Keyward-Key-Id`, `X-Keyward-Owner`, `X-Keyward-Domain`, `X-Keyward-Roles`, `X-Keyward-Scopes`"),
+        (status = 401, description = "No usable key (`MALFORMED`, `NOT_FOUND`, `DISABLED`, `EXPIRED`); reason in `X-Keyward-Reason`", body = VerifyView),
+        (status = 403, description = "A real key that may not do this (`IP_NOT_ALLOWED`, `INSUFFICIENT_SCOPE`, ...); reason in `X-Keyward-Reason`", body = VerifyView),
+        (status = 503, description = "The database is needed and unreachable", body = ErrorBody),
+    ))]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn check(State(state): State<ApiState>, request: Request) -> Response {
+    let headers = request.headers();
+    let Some(secret) = presented_key(headers) else {
+        return refusal(Reason::Malformed);
+    };
+    if secret.len() > MAX_KEY_BYTES {
+        return refusal(Reason::Malformed);
+    }
+    let scopes = match required_scopes(request.uri().query(), headers) {
+        Ok(scopes) => scopes,
+        Err(error) => return error.into_response(),
+    };
+    let verify = VerifyRequest {
+        client_ip: client_address(request.extensions(), headers, &state),
+        required_scopes: &scopes,
+    };
+    match state.core.verify(secret, verify).await {
+        Ok(Decision {
+            reason: Reason::Valid,
+            key: Some(key),
+        }) => identity(&key),
+        Ok(decision) => refusal(decision.reason),
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+/// `Authorization: Bearer <key>`, else `X-API-Key: <key>`.
+fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    bearer_token(headers).or_else(|| {
+        headers
+            .get(X_API_KEY)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+    })
+}
+
+/// The union of `?scopes=a,b` and `X-Keyward-Scopes: a,b`; allocates nothing when neither is sent.
+/// More than 100 distinct scopes are refused as soon as they are seen, so a huge header costs
+/// bounded work.
+fn required_scopes(query: Option<&str>, headers: &HeaderMap) -> Result<Vec<String>, ApiError> {
+    fn push_list(scopes: &mut Vec<String>, list: &str) -> Result<(), ApiError> {
+        for scope in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if scopes.iter().any(|s| s == scope) {
+                continue;
+            }
+            if scopes.len() == LIST_MAX {
+                return Err(ApiError::invalid_query(
+                    "scopes",
+                    "may name at most 100 scopes",
+                ));
+            }
+            scopes.push(scope.to_owned());
+        }
+        Ok(())
+    }
+    let mut scopes = Vec::new();
+    if let Some(query) = query.filter(|q| q.contains("scopes=")) {
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            if name == "scopes" {
+                push_list(&mut scopes, &value)?;
+            }
+        }
+    }
+    for value in headers.get_all(SCOPES) {
+        if let Ok(list) = value.to_str() {
+            push_list(&mut scopes, list)?;
+        }
+    }
+    Ok(scopes)
+}
+
+fn identity(key: &KeySnapshot) -> Response {
+    let mut response = StatusCode::OK.into_response();
+    let headers = response.headers_mut();
+    headers.insert(KEY_ID, uuid_header(key.key_id.as_uuid()));
+    headers.insert(OWNER, uuid_header(key.owner.as_uuid()));
+    headers.insert(DOMAIN, uuid_header(key.domain.as_uuid()));
+    headers.insert(ROLES, joined_header(key.roles.iter()));
+    headers.insert(SCOPES, joined_header(key.scopes.iter()));
+    response
+}
+
+fn uuid_header(id: Uuid) -> HeaderValue {
+    let mut buffer = Uuid::encode_buffer();
+    let text = id.hyphenated().encode_lower(&mut buffer);
+    HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static(""))
+}
+
+/// Comma-joined tokens. Tokens hold no whitespace or control characters, so the value is valid.
+fn joined_header<'a>(items: impl Iterator<Item = &'a str>) -> HeaderValue {
+    let mut text = String::new();
+    for item in items {
+        if !text.is_empty() {
+            text.push(',');
+        }
+        text.push_str(item);
+    }
+    HeaderValue::from_bytes(text.as_bytes()).unwrap_or(HeaderValue::from_static(""))
+}
+
+fn refusal(reason: Reason) -> Response {
+    let (status, challenge) = if reason.is_unauthenticated() {
+        (StatusCode::UNAUTHORIZED, true)
+    } else {
+        (StatusCode::FORBIDDEN, false)
+    };
+    let mut response = (status, axum::Json(VerifyView::refused(reason))).into_response();
+    let headers = response.headers_mut();
+    headers.insert(REASON, HeaderValue::from_static(reason.as_str()));
+    if challenge {
+        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_come_from_bearer_or_x_api_key() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(presented_key(&headers), None);
+        headers.insert(X_API_KEY, HeaderValue::from_static(" kw_x "));
+        assert_eq!(presented_key(&headers), Some("kw_x"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer kw_y"),
+        );
+        assert_eq!(presented_key(&headers), Some("kw_y"));
+    }
+
+    #[test]
+    fn scopes_come_from_query_and_header_deduplicated() {
+        let mut headers = HeaderMap::new();
+        assert!(required_scopes(None, &headers).expect("ok").is_empty());
+        headers.append(SCOPES, HeaderValue::from_static("b, c"));
+        let got = required_scopes(Some("x=1&scopes=a%3Aread,b"), &headers).expect("ok");
+        assert_eq!(got, ["a:read", "b", "c"]);
+        let many = format!(
+            "scopes={}",
+            (0..101)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert!(required_scopes(Some(&many), &HeaderMap::new()).is_err());
+    }
+
+    #[test]
+    fn refusals_split_401_from_403() {
+        let r = refusal(Reason::Expired);
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(r.headers()[REASON], "EXPIRED");
+        assert_eq!(r.headers()[header::WWW_AUTHENTICATE], "Bearer");
+        let r = refusal(Reason::InsufficientScope);
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.headers().get(header::WWW_AUTHENTICATE).is_none());
+    }
+
+    #[test]
+    fn header_values_are_built_without_surprises() {
+        let id = Uuid::now_v7();
+        assert_eq!(uuid_header(id), id.to_string().as_str());
+        assert_eq!(joined_header(["a", "b:c"].into_iter()), "a,b:c");
+        assert_eq!(joined_header(std::iter::empty()), "");
+    }
+}

@@ -1,0 +1,44 @@
+//! The handlers, one file per resource. Each parses the wire format into core types, calls one
+//! `Keyward` method, and renders a view; the `#[utoipa::path]` on each is its OpenAPI entry.
+
+pub mod domains;
+pub mod gateway;
+pub mod health;
+mod key_bodies;
+pub mod keys;
+pub mod operations;
+pub mod principals;
+pub mod verify;
+
+use serde::{Deserialize, Deserializer};
+use time::OffsetDateTime;
+
+use crate::error::ApiError;
+
+/// Unknown routes: 404 in the API's error shape.
+pub async fn route_not_found() -> ApiError {
+    ApiError::route_not_found()
+}
+
+/// Known routes, wrong method: 405 in the API's error shape.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}
+
+/// For PATCH bodies: an absent field is `None`, an explicit `null` is `Some(None)`.
+pub(crate) fn nullable_time<'de, D>(
+    deserializer: D,
+) -> Result<Option<Option<OffsetDateTime>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    time::serde::rfc3339::option::deserialize(deserializer).map(Some)
+}
+
+/// For PATCH bodies: an absent field is `None`, an explicit `null` is `Some(Value::Null)`.
+pub(crate) fn nullable_json<'de, D>(deserializer: D) -> Result<Option<serde_json::Value>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    serde_json::Value::deserialize(deserializer).map(Some)
+}

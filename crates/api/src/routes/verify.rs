@@ -1,0 +1,70 @@
+//! `POST /v1/keys/verify`: the data-plane check as a JSON call. Needs no authentication; answers
+//! 200 with a reason code whatever the outcome (503 only when the database is needed and down).
+
+use std::net::IpAddr;
+
+use axum::extract::State;
+use axum::Json;
+use keyward_core::error::ValidationError;
+use keyward_core::model::text::LIST_MAX;
+use keyward_core::verify::{Reason, VerifyRequest};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::JsonBody;
+use crate::views::VerifyView;
+use crate::ApiState;
+
+/// Longest `key` looked at; anything longer is `MALFORMED` without further work.
+pub const MAX_KEY_BYTES: usize = 512;
+
+/// What to verify. No `Debug`: `key` is a secret.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyKeyRequest {
+    /// The secret presented by a client.
+    pub key: String,
+    /// The client's address; required when the key has an allow-list.
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// Scopes the key must hold (at most 100).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+/// Verify a key.
+#[utoipa::path(post, path = "/v1/keys/verify", operation_id = "verify_key", tag = "verification",
+    request_body = VerifyKeyRequest,
+    responses(
+        (status = 200, description = "The decision; `valid` false with a reason code when refused", body = VerifyView),
+        (status = "4XX", description = "The request itself is malformed", body = ErrorBody),
+        (status = 503, description = "The database is needed and unreachable", body = ErrorBody),
+    ))]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn verify(
+    State(state): State<ApiState>,
+    JsonBody(body): JsonBody<VerifyKeyRequest>,
+) -> Result<Json<VerifyView>, ApiError> {
+    let client_ip = body
+        .ip
+        .as_deref()
+        .map(|text| {
+            text.trim()
+                .parse::<IpAddr>()
+                .map_err(|_| ValidationError::new("ip", "must be an IPv4 or IPv6 address"))
+        })
+        .transpose()?;
+    if body.scopes.len() > LIST_MAX {
+        return Err(ValidationError::new("scopes", "must have at most 100 items").into());
+    }
+    if body.key.len() > MAX_KEY_BYTES {
+        return Ok(Json(VerifyView::refused(Reason::Malformed)));
+    }
+    let request = VerifyRequest {
+        client_ip,
+        required_scopes: &body.scopes,
+    };
+    let decision = state.core.verify(&body.key, request).await?;
+    Ok(Json(VerifyView::from(&decision)))
+}

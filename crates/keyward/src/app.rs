@@ -1,0 +1,251 @@
+//! Startup as a library call: [`Application::build`] connects, migrates, bootstraps, binds and
+//! starts the last-used flusher; [`Application::run_until`] serves until a shutdown future
+//! completes. `keyward serve` and the integration tests go through exactly this code.
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use keyward_api::ApiState;
+use keyward_core::clock::{Clock, SystemClock};
+use keyward_core::secret::{SecretHasher, SecretToken};
+use keyward_core::store::{ChangeSink, Store};
+use keyward_core::Keyward;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, Notify};
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::root_key::{self, RootKey};
+
+/// How long open connections may take to finish after shutdown begins.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A built, bound server that has not started serving yet.
+pub struct Application {
+    core: Arc<Keyward>,
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    router: axum::Router,
+    root_secret: Option<SecretToken>,
+    flusher: Flusher,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("local_addr", &self.local_addr)
+            .field("holds_root_secret", &self.root_secret.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Builds on the wall clock.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Builds with `clock`, so tests can move time for expiry and rotation grace.
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        config.validate()?;
+        let store = connect(&config, true).await?;
+        let core = Arc::new(Keyward::new(
+            Arc::clone(&store),
+            hasher(&config),
+            clock,
+            &config.cache,
+        ));
+        watch_changes(store.as_ref(), &core);
+        // Bind before bootstrap: if the port is taken, fail before a root key is created that
+        // this process could then never show.
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let local_addr = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        let root_secret = match root_key::bootstrap(
+            &core,
+            store.as_ref(),
+            config.root_key_file.as_deref(),
+        )
+        .await?
+        {
+            RootKey::AlreadyInitialised => None,
+            RootKey::WrittenTo(path) => {
+                tracing::info!(path = %path.display(), "fresh database: root key created and written to its file");
+                None
+            }
+            RootKey::Created(secret) => {
+                tracing::info!("fresh database: root key created");
+                Some(secret)
+            }
+        };
+        let router = keyward_api::router(ApiState {
+            core: Arc::clone(&core),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            body_limit: config.body_limit_bytes,
+        });
+        let flusher = Flusher::spawn(Arc::clone(&core), config.flush_interval);
+        // Tests read the port from this exact phrase: keep it.
+        tracing::info!("listening on http://{local_addr}");
+        Ok(Self {
+            core,
+            listener,
+            local_addr,
+            router,
+            root_secret,
+            flusher,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn core(&self) -> Arc<Keyward> {
+        Arc::clone(&self.core)
+    }
+
+    /// Some(secret) only when this build bootstrapped a fresh database and no root_key_file was
+    /// configured. Taking it leaves `None` behind: there is one copy, handed out once.
+    pub fn take_root_secret(&mut self) -> Option<SecretToken> {
+        self.root_secret.take()
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, drains open connections (for at
+    /// most 30 s), and flushes last-used times one final time.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Application {
+            core,
+            listener,
+            router,
+            flusher,
+            ..
+        } = self;
+        let stopping = Arc::new(Notify::new());
+        let signal = {
+            let stopping = Arc::clone(&stopping);
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: no new connections, draining open ones");
+                stopping.notify_one();
+            }
+        };
+        let server = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal);
+        let drain_deadline = async {
+            stopping.notified().await;
+            tokio::time::sleep(DRAIN_TIMEOUT).await;
+        };
+        let served = tokio::select! {
+            result = server.into_future() => result.context("the HTTP server failed"),
+            () = drain_deadline => {
+                tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}: closing them");
+                Ok(())
+            }
+        };
+        flusher.stop().await;
+        flush(&core, "final").await;
+        tracing::info!("stopped");
+        served
+    }
+}
+
+/// Connects the store named by the configuration, migrating it when `migrate` is set.
+pub(crate) async fn connect(config: &Config, migrate: bool) -> anyhow::Result<Arc<dyn Store>> {
+    let url = keyward_store::redact_url(&config.database_url);
+    let mut options = keyward_store::StoreOptions {
+        migrate,
+        ..keyward_store::StoreOptions::default()
+    };
+    if let Some(max) = config.database_max_connections {
+        options.max_connections = max;
+    }
+    let store = keyward_store::connect(&config.database_url, &options)
+        .await
+        .with_context(|| format!("cannot open the database {url}"))?;
+    tracing::debug!(database = %url, "database ready");
+    Ok(store)
+}
+
+/// Lets the store tell this node's verifier about key changes made on any node (PostgreSQL
+/// `LISTEN/NOTIFY`), so a revocation elsewhere drops the cached entry here. The sink holds the
+/// core weakly: the core owns the store, and a strong reference back would keep both alive.
+fn watch_changes(store: &dyn Store, core: &Arc<Keyward>) {
+    let core = Arc::downgrade(core);
+    let sink: ChangeSink = Arc::new(move |event| {
+        if let Some(core) = core.upgrade() {
+            core.verifier().apply(event);
+        }
+    });
+    if store.watch_changes(sink) {
+        tracing::info!("watching the database for key changes made by other nodes");
+    }
+}
+
+/// The secret hasher for the configured pepper, warning when there is none.
+pub(crate) fn hasher(config: &Config) -> SecretHasher {
+    if config.pepper.is_none() {
+        tracing::warn!(
+            "no pepper configured: secrets are stored as plain SHA-256; set KEYWARD_PEPPER or \
+             pepper_file (and keep it: changing it later invalidates every key)"
+        );
+    }
+    SecretHasher::new(config.pepper.as_ref())
+}
+
+/// Writes "last used" times every interval until stopped (or until the `Application` holding
+/// it is dropped, which drops the stop sender).
+struct Flusher {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Flusher {
+    fn spawn(core: Arc<Keyward>, every: Duration) -> Self {
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(every);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await; // the first tick is immediate; nothing to flush yet
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    _ = ticker.tick() => flush(&core, "periodic").await,
+                }
+            }
+        });
+        Self { stop, task }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "the last-used flusher ended abnormally");
+        }
+    }
+}
+
+async fn flush(core: &Keyward, which: &'static str) {
+    match core.verifier().flush_last_used().await {
+        Ok(0) => {}
+        Ok(written) => tracing::debug!(written, which, "flushed last-used times"),
+        Err(error) => {
+            tracing::warn!(%error, which, "could not write last-used times; they are kept for the next flush");
+        }
+    }
+}

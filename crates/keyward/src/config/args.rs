@@ -1,0 +1,107 @@
+//! The server's command-line flags. Each reads its `KEYWARD_*` variable when the flag is absent
+//! (clap's `env`), so one `Option` here is "flag, else environment, else not set" and
+//! [`Config::resolve`](super::Config::resolve) puts the file and the defaults underneath.
+//!
+//! The pepper has no flag on purpose: a flag's value shows in `ps` to every user of the machine.
+//! It comes from `KEYWARD_PEPPER` or from a file (`--pepper-file`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+use super::duration::parse_duration;
+
+/// Settings of `serve`, `init` and `migrate`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServerArgs {
+    /// TOML configuration file (lowest layer above the defaults).
+    #[arg(long, env = "KEYWARD_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on; port 0 picks a free one [default: 127.0.0.1:8080].
+    #[arg(long, env = "KEYWARD_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Database URL: sqlite://path or postgres://user:pass@host/db [default: sqlite://keyward.db].
+    // hide_env_values: the URL may hold a password, and `--help` would print it.
+    #[arg(
+        long = "database",
+        env = "KEYWARD_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Largest database connection pool [default: the store's].
+    #[arg(long, env = "KEYWARD_DATABASE_MAX_CONNECTIONS", value_name = "N")]
+    pub database_max_connections: Option<u32>,
+
+    /// File holding the pepper (the HMAC key for secret hashes; at least 16 bytes). Or set
+    /// KEYWARD_PEPPER. Without one, secrets are stored as plain SHA-256.
+    #[arg(long, env = "KEYWARD_PEPPER_FILE", value_name = "PATH")]
+    pub pepper_file: Option<PathBuf>,
+
+    /// Proxy network whose X-Forwarded-For is believed (repeatable; env: comma-separated).
+    #[arg(
+        long = "trusted-proxy",
+        env = "KEYWARD_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ',',
+        value_parser = parse_cidr
+    )]
+    pub trusted_proxies: Option<Vec<IpNet>>,
+
+    /// On first start, write the root key to this new file (mode 0600) instead of printing it.
+    #[arg(long, env = "KEYWARD_ROOT_KEY_FILE", value_name = "PATH")]
+    pub root_key_file: Option<PathBuf>,
+
+    /// Largest accepted request body in bytes [default: 262144].
+    #[arg(long, env = "KEYWARD_BODY_LIMIT_BYTES", value_name = "BYTES")]
+    pub body_limit_bytes: Option<usize>,
+
+    /// How often "last used" times are written to the database [default: 1s].
+    #[arg(long, env = "KEYWARD_FLUSH_INTERVAL", value_name = "DURATION", value_parser = parse_duration)]
+    pub flush_interval: Option<Duration>,
+
+    /// Most keys held by the verification cache [default: 1000000].
+    #[arg(
+        long,
+        env = "KEYWARD_CACHE_MAX_ENTRIES",
+        value_name = "N",
+        help_heading = "Cache"
+    )]
+    pub cache_max_entries: Option<u64>,
+
+    /// How long a found key stays cached (changes on this node drop it at once) [default: 60s].
+    #[arg(long, env = "KEYWARD_CACHE_POSITIVE_TTL", value_name = "DURATION",
+          value_parser = parse_duration, help_heading = "Cache")]
+    pub cache_positive_ttl: Option<Duration>,
+
+    /// How long an unknown secret stays cached as unknown [default: 5s].
+    #[arg(long, env = "KEYWARD_CACHE_NEGATIVE_TTL", value_name = "DURATION",
+          value_parser = parse_duration, help_heading = "Cache")]
+    pub cache_negative_ttl: Option<Duration>,
+
+    /// How long cached verifications are still served after the database's change feed broke
+    /// (PostgreSQL); after that every verification needs the database [default: 5m].
+    #[arg(long, env = "KEYWARD_CACHE_STALE_WINDOW", value_name = "DURATION",
+          value_parser = parse_duration, help_heading = "Cache")]
+    pub cache_stale_window: Option<Duration>,
+
+    /// Log filter, e.g. `info` or `keyward=debug,tower_http=info` (or RUST_LOG) [default: info].
+    #[arg(long = "log", env = "KEYWARD_LOG", value_name = "FILTER")]
+    pub log_filter: Option<String>,
+}
+
+/// `10.0.0.0/8`, `2001:db8::/32`, or a bare address meaning that one host.
+pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(net.trunc());
+    }
+    text.parse::<std::net::IpAddr>()
+        .map(IpNet::from)
+        .map_err(|_| format!("`{text}` is not a CIDR such as 10.0.0.0/8 or an IP address"))
+}

@@ -1,0 +1,76 @@
+//! The TOML configuration file: every setting optional, unknown keys refused (a typo such as
+//! `listn` should fail loudly, not be ignored).
+//!
+//! ```toml
+//! listen = "0.0.0.0:8080"
+//! database_url = "postgres://keyward:secret@db/keyward"
+//! database_max_connections = 20
+//! pepper_file = "/etc/keyward/pepper"
+//! trusted_proxies = ["10.0.0.0/8"]
+//! root_key_file = "/var/lib/keyward/root.key"
+//! body_limit_bytes = 262144
+//! flush_interval = "1s"
+//! log = "info"
+//!
+//! [cache]
+//! max_entries = 1000000
+//! positive_ttl = "60s"
+//! negative_ttl = "5s"
+//! stale_window = "5m"
+//! ```
+//!
+//! Relative paths are relative to the working directory, as they are on the command line. The
+//! pepper itself cannot be written here: keep it in its own file (`pepper_file`) whose
+//! permissions can be tighter than the configuration's.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use super::duration::serde_opt;
+
+/// The file's contents. Absent keys leave the layer below in place.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub database_url: Option<String>,
+    pub database_max_connections: Option<u32>,
+    pub pepper_file: Option<PathBuf>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub root_key_file: Option<PathBuf>,
+    pub body_limit_bytes: Option<usize>,
+    #[serde(default, with = "serde_opt")]
+    pub flush_interval: Option<Duration>,
+    pub log: Option<String>,
+    #[serde(default)]
+    pub cache: FileCache,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCache {
+    pub max_entries: Option<u64>,
+    #[serde(default, with = "serde_opt")]
+    pub positive_ttl: Option<Duration>,
+    #[serde(default, with = "serde_opt")]
+    pub negative_ttl: Option<Duration>,
+    #[serde(default, with = "serde_opt")]
+    pub stale_window: Option<Duration>,
+}
+
+impl FileConfig {
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("invalid configuration file {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        // toml's message names the line, the column and the key; keep it whole.
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))
+    }
+}

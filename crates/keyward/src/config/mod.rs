@@ -1,0 +1,245 @@
+//! Layered, typed configuration: defaults → TOML file → `KEYWARD_*` environment → flags.
+//!
+//! clap reads each flag and, when it is absent, its environment variable, so the two top layers
+//! arrive together in [`ServerArgs`]; [`Config::resolve`] lays them over the file and the
+//! defaults. The result is validated once, here: a bad value is a clear error at startup, never a
+//! panic later. Tests build a [`Config`] directly (`Config { listen: ..., ..Config::default() }`).
+
+mod args;
+mod duration;
+mod file;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use ipnet::IpNet;
+use keyward_core::secret::Pepper;
+use keyward_core::verify::CacheSettings;
+
+pub use args::{parse_cidr, ServerArgs};
+pub use duration::{format_duration, parse_duration};
+pub use file::{FileCache, FileConfig};
+
+/// Default listen address: loopback only, so a first try exposes nothing.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default database: `./keyward.db`, created when absent.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://keyward.db";
+/// Default request body limit (256 KiB), as documented in docs/rest-api.md.
+pub const DEFAULT_BODY_LIMIT_BYTES: usize = 256 * 1024;
+/// Default interval between "last used" flushes.
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+/// Default log filter.
+pub const DEFAULT_LOG_FILTER: &str = "info";
+
+/// Everything the server needs to start. Secrets are wrapped: `Pepper` prints redacted, and
+/// `Debug` shows the database URL without its password.
+#[derive(Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    /// `None` keeps the store's own default pool size.
+    pub database_max_connections: Option<u32>,
+    /// The HMAC key for secret hashes. `None` means plain SHA-256 (warned about at startup).
+    pub pepper: Option<Pepper>,
+    /// Peers whose `X-Forwarded-For` is believed when finding the client address.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Where a fresh database's root key is written instead of being printed.
+    pub root_key_file: Option<PathBuf>,
+    pub body_limit_bytes: usize,
+    pub cache: CacheSettings,
+    /// How often "last used" times gathered by the verifier are written. Must be above zero.
+    pub flush_interval: Duration,
+    /// A `tracing_subscriber::EnvFilter` directive string.
+    pub log_filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN
+                .parse()
+                .expect("the default listen address parses"),
+            database_url: DEFAULT_DATABASE_URL.into(),
+            database_max_connections: None,
+            pepper: None,
+            trusted_proxies: Vec::new(),
+            root_key_file: None,
+            body_limit_bytes: DEFAULT_BODY_LIMIT_BYTES,
+            cache: CacheSettings::default(),
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
+            log_filter: DEFAULT_LOG_FILTER.into(),
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field(
+                "database_url",
+                &keyward_store::redact_url(&self.database_url),
+            )
+            .field("database_max_connections", &self.database_max_connections)
+            .field("pepper", &self.pepper)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("root_key_file", &self.root_key_file)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("cache", &self.cache)
+            .field("flush_interval", &self.flush_interval)
+            .field("log_filter", &self.log_filter)
+            .finish()
+    }
+}
+
+/// The variables that have no flag, read by hand: the pepper (a flag would show in `ps`) and
+/// `RUST_LOG` (the conventional fallback under `KEYWARD_LOG`).
+#[derive(Debug, Default, Clone)]
+pub struct EnvOnly {
+    pub pepper: Option<String>,
+    pub rust_log: Option<String>,
+}
+
+impl EnvOnly {
+    pub fn from_process() -> Self {
+        let read = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Self {
+            pepper: read("KEYWARD_PEPPER"),
+            rust_log: read("RUST_LOG"),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the file named by `--config`/`KEYWARD_CONFIG` (if any) and the process environment,
+    /// and resolves every layer.
+    pub fn load(args: &ServerArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => FileConfig::read(path)?,
+            None => FileConfig::default(),
+        };
+        Self::resolve(file, args, &EnvOnly::from_process())
+    }
+
+    /// Lays `args` (flags over environment) over `file` over the defaults, then validates.
+    pub fn resolve(file: FileConfig, args: &ServerArgs, env: &EnvOnly) -> anyhow::Result<Self> {
+        let defaults = Config::default();
+        let trusted_proxies = match (&args.trusted_proxies, file.trusted_proxies) {
+            (Some(nets), _) => nets.clone(),
+            (None, Some(texts)) => texts
+                .iter()
+                .map(|t| parse_cidr(t).map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<_>>()
+                .context("trusted_proxies")?,
+            (None, None) => defaults.trusted_proxies,
+        };
+        let config = Config {
+            listen: args.listen.or(file.listen).unwrap_or(defaults.listen),
+            database_url: args
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or(defaults.database_url),
+            database_max_connections: args
+                .database_max_connections
+                .or(file.database_max_connections),
+            pepper: resolve_pepper(args.pepper_file.as_deref(), file.pepper_file, env)?,
+            trusted_proxies,
+            root_key_file: args.root_key_file.clone().or(file.root_key_file),
+            body_limit_bytes: args
+                .body_limit_bytes
+                .or(file.body_limit_bytes)
+                .unwrap_or(defaults.body_limit_bytes),
+            cache: CacheSettings {
+                max_entries: args
+                    .cache_max_entries
+                    .or(file.cache.max_entries)
+                    .unwrap_or(defaults.cache.max_entries),
+                positive_ttl: args
+                    .cache_positive_ttl
+                    .or(file.cache.positive_ttl)
+                    .unwrap_or(defaults.cache.positive_ttl),
+                negative_ttl: args
+                    .cache_negative_ttl
+                    .or(file.cache.negative_ttl)
+                    .unwrap_or(defaults.cache.negative_ttl),
+                stale_window: args
+                    .cache_stale_window
+                    .or(file.cache.stale_window)
+                    .unwrap_or(defaults.cache.stale_window),
+            },
+            flush_interval: args
+                .flush_interval
+                .or(file.flush_interval)
+                .unwrap_or(defaults.flush_interval),
+            log_filter: args
+                .log_filter
+                .clone()
+                .or_else(|| env.rust_log.clone())
+                .or(file.log)
+                .unwrap_or(defaults.log_filter),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what the types alone cannot. `Application::build` calls it too, for configs built
+    /// in code.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        // Which URLs name which backend is the store's fact (`keyward_store::connect` explains
+        // an unsupported one); only emptiness is checked here.
+        if self.database_url.trim().is_empty() {
+            bail!("the database URL is empty");
+        }
+        if self.database_max_connections == Some(0) {
+            bail!("database_max_connections must be at least 1");
+        }
+        if self.body_limit_bytes == 0 {
+            bail!("body_limit_bytes must be greater than zero");
+        }
+        if self.flush_interval.is_zero() {
+            bail!("flush_interval must be greater than zero");
+        }
+        crate::telemetry::parse_filter(&self.log_filter)?;
+        Ok(())
+    }
+}
+
+/// `KEYWARD_PEPPER` and `--pepper-file`/`KEYWARD_PEPPER_FILE` are the same setting at the same
+/// layer, so both at once is an error rather than a silent choice; either beats the file's
+/// `pepper_file`.
+fn resolve_pepper(
+    arg_file: Option<&Path>,
+    config_file: Option<PathBuf>,
+    env: &EnvOnly,
+) -> anyhow::Result<Option<Pepper>> {
+    if let (Some(_), Some(path)) = (&env.pepper, arg_file) {
+        bail!(
+            "both KEYWARD_PEPPER and a pepper file ({}) are set: keep one",
+            path.display()
+        );
+    }
+    if let Some(text) = &env.pepper {
+        return Pepper::new(text.as_bytes().to_vec())
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("KEYWARD_PEPPER: {}", e.reason));
+    }
+    let Some(path) = arg_file.map(Path::to_path_buf).or(config_file) else {
+        return Ok(None);
+    };
+    let mut bytes = std::fs::read(&path)
+        .with_context(|| format!("cannot read the pepper file {}", path.display()))?;
+    // Editors and `echo` add a final newline; it is not part of the pepper.
+    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        bytes.pop();
+    }
+    Pepper::new(bytes)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("pepper file {}: {}", path.display(), e.reason))
+}
+
+#[cfg(test)]
+mod tests;

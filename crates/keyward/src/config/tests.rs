@@ -1,0 +1,260 @@
+//! Layering: defaults → file → environment → flags, each layer beating the ones below it.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use clap::Parser;
+
+use super::*;
+
+/// clap reads the process environment, which every test thread shares: tests that parse take
+/// this lock, and the guard clears keyward's variables before and after.
+static ENV_LOCK: Mutex<()> = Mutex::new(());
+
+const VARS: &[&str] = &[
+    "KEYWARD_CONFIG",
+    "KEYWARD_LISTEN",
+    "KEYWARD_DATABASE_URL",
+    "KEYWARD_DATABASE_MAX_CONNECTIONS",
+    "KEYWARD_PEPPER_FILE",
+    "KEYWARD_TRUSTED_PROXIES",
+    "KEYWARD_ROOT_KEY_FILE",
+    "KEYWARD_BODY_LIMIT_BYTES",
+    "KEYWARD_FLUSH_INTERVAL",
+    "KEYWARD_CACHE_MAX_ENTRIES",
+    "KEYWARD_CACHE_POSITIVE_TTL",
+    "KEYWARD_CACHE_NEGATIVE_TTL",
+    "KEYWARD_CACHE_STALE_WINDOW",
+    "KEYWARD_LOG",
+];
+
+struct Env(#[allow(dead_code)] MutexGuard<'static, ()>);
+
+impl Env {
+    fn lock(vars: &[(&str, &str)]) -> Self {
+        let guard = ENV_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        clear();
+        for (name, value) in vars {
+            std::env::set_var(name, value);
+        }
+        Env(guard)
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        clear();
+    }
+}
+
+fn clear() {
+    for name in VARS {
+        std::env::remove_var(name);
+    }
+}
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    args: ServerArgs,
+}
+
+fn parse(flags: &[&str]) -> ServerArgs {
+    let argv = std::iter::once("keyward").chain(flags.iter().copied());
+    Cli::try_parse_from(argv).expect("flags parse").args
+}
+
+const FILE: &str = r#"
+listen = "127.0.0.2:9000"
+database_url = "sqlite:///tmp/from-file.db"
+trusted_proxies = ["10.0.0.0/8", "192.0.2.7"]
+body_limit_bytes = 1000
+flush_interval = "5s"
+log = "debug"
+
+[cache]
+max_entries = 10
+positive_ttl = "2m"
+stale_window = "30s"
+"#;
+
+fn resolve(file: &str, args: &ServerArgs, env: &EnvOnly) -> anyhow::Result<Config> {
+    Config::resolve(FileConfig::parse(file)?, args, env)
+}
+
+#[test]
+fn defaults_apply_when_nothing_is_set() {
+    let config = resolve("", &ServerArgs::default(), &EnvOnly::default()).expect("valid");
+    assert_eq!(config.listen, "127.0.0.1:8080".parse().expect("addr"));
+    assert_eq!(config.database_url, "sqlite://keyward.db");
+    assert!(config.pepper.is_none());
+    assert!(config.trusted_proxies.is_empty());
+    assert_eq!(config.body_limit_bytes, 256 * 1024);
+    assert_eq!(config.flush_interval, Duration::from_secs(1));
+    assert_eq!(config.cache.positive_ttl, Duration::from_secs(60));
+    assert_eq!(config.log_filter, "info");
+}
+
+#[test]
+fn the_file_overrides_defaults() {
+    let config = resolve(FILE, &ServerArgs::default(), &EnvOnly::default()).expect("valid");
+    assert_eq!(config.listen, "127.0.0.2:9000".parse().expect("addr"));
+    assert_eq!(config.database_url, "sqlite:///tmp/from-file.db");
+    assert_eq!(
+        config.trusted_proxies,
+        vec![
+            "10.0.0.0/8".parse::<IpNet>().expect("net"),
+            "192.0.2.7/32".parse().expect("net")
+        ]
+    );
+    assert_eq!(config.body_limit_bytes, 1000);
+    assert_eq!(config.flush_interval, Duration::from_secs(5));
+    assert_eq!(config.cache.max_entries, 10);
+    assert_eq!(config.cache.positive_ttl, Duration::from_secs(120));
+    assert_eq!(config.cache.stale_window, Duration::from_secs(30));
+    // Not in the file: still the default.
+    assert_eq!(config.cache.negative_ttl, Duration::from_secs(5));
+    assert_eq!(config.log_filter, "debug");
+}
+
+#[test]
+fn the_environment_overrides_the_file() {
+    let _env = Env::lock(&[
+        ("KEYWARD_LISTEN", "127.0.0.3:7000"),
+        ("KEYWARD_TRUSTED_PROXIES", "172.16.0.0/12, 10.1.0.0/16"),
+        ("KEYWARD_FLUSH_INTERVAL", "250ms"),
+        ("KEYWARD_LOG", "warn"),
+    ]);
+    let env = EnvOnly {
+        rust_log: Some("trace".into()),
+        ..EnvOnly::default()
+    };
+    let config = resolve(FILE, &parse(&[]), &env).expect("valid");
+    assert_eq!(config.listen, "127.0.0.3:7000".parse().expect("addr"));
+    assert_eq!(config.trusted_proxies.len(), 2);
+    assert_eq!(config.flush_interval, Duration::from_millis(250));
+    // KEYWARD_LOG beats RUST_LOG, which beats the file.
+    assert_eq!(config.log_filter, "warn");
+    // Set only in the file: the file's value survives.
+    assert_eq!(config.database_url, "sqlite:///tmp/from-file.db");
+    assert_eq!(config.body_limit_bytes, 1000);
+}
+
+#[test]
+fn rust_log_sits_between_the_file_and_keyward_log() {
+    let env = EnvOnly {
+        rust_log: Some("trace".into()),
+        ..EnvOnly::default()
+    };
+    let config = resolve(FILE, &ServerArgs::default(), &env).expect("valid");
+    assert_eq!(config.log_filter, "trace");
+}
+
+#[test]
+fn flags_override_the_environment() {
+    let _env = Env::lock(&[
+        ("KEYWARD_LISTEN", "127.0.0.3:7000"),
+        ("KEYWARD_DATABASE_URL", "sqlite:///tmp/from-env.db"),
+        ("KEYWARD_TRUSTED_PROXIES", "172.16.0.0/12"),
+    ]);
+    let args = parse(&[
+        "--listen",
+        "127.0.0.4:0",
+        "--trusted-proxy",
+        "10.9.0.0/16",
+        "--trusted-proxy",
+        "::1",
+        "--cache-max-entries",
+        "7",
+    ]);
+    let config = resolve(FILE, &args, &EnvOnly::default()).expect("valid");
+    assert_eq!(config.listen, "127.0.0.4:0".parse().expect("addr"));
+    assert_eq!(
+        config.trusted_proxies,
+        vec![
+            "10.9.0.0/16".parse::<IpNet>().expect("net"),
+            "::1/128".parse().expect("net")
+        ]
+    );
+    assert_eq!(config.cache.max_entries, 7);
+    // Env but no flag: env wins over the file.
+    assert_eq!(config.database_url, "sqlite:///tmp/from-env.db");
+}
+
+#[test]
+fn bad_values_are_errors_not_panics() {
+    let _env = Env::lock(&[]);
+    let bad_flags: &[&[&str]] = &[
+        &["--listen", "nowhere"],
+        &["--trusted-proxy", "10.0.0.0/33"],
+        &["--flush-interval", "5"],
+    ];
+    for flags in bad_flags {
+        let argv = std::iter::once("keyward").chain(flags.iter().copied());
+        assert!(Cli::try_parse_from(argv).is_err(), "{flags:?}");
+    }
+    let none = ServerArgs::default();
+    let env = EnvOnly::default();
+    let err = resolve("listn = \"x\"", &none, &env).expect_err("typo");
+    assert!(format!("{err:#}").contains("listn"), "{err:#}");
+    let err = resolve("flush_interval = \"soon\"", &none, &env).expect_err("duration");
+    assert!(format!("{err:#}").contains("soon"), "{err:#}");
+    let err = resolve("flush_interval = \"0\"", &none, &env).expect_err("zero");
+    assert!(format!("{err:#}").contains("flush_interval"), "{err:#}");
+    let err = resolve("database_url = \"\"", &none, &env).expect_err("empty");
+    assert!(format!("{err:#}").contains("empty"), "{err:#}");
+    let err = resolve("log = \"keyward=loud\"", &none, &env).expect_err("filter");
+    assert!(format!("{err:#}").contains("log filter"), "{err:#}");
+}
+
+#[test]
+fn the_pepper_comes_from_the_environment_or_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("pepper");
+    std::fs::write(&path, "0123456789abcdef-from-file\n").expect("write");
+    let file = format!("pepper_file = {:?}", path.display().to_string());
+    let env = EnvOnly {
+        pepper: Some("0123456789abcdef-from-env".into()),
+        ..EnvOnly::default()
+    };
+    let none = ServerArgs::default();
+
+    let from_file = resolve(&file, &none, &EnvOnly::default()).expect("file pepper");
+    assert!(from_file.pepper.is_some());
+    // The environment beats the configuration file's pepper_file.
+    let from_env = resolve(&file, &none, &env).expect("env pepper");
+    assert!(from_env.pepper.is_some());
+    // The same layer twice is ambiguous.
+    let both = ServerArgs {
+        pepper_file: Some(path.clone()),
+        ..ServerArgs::default()
+    };
+    let err = resolve("", &both, &env).expect_err("ambiguous");
+    assert!(err.to_string().contains("keep one"), "{err}");
+    // Too short, and never echoed back.
+    let short = EnvOnly {
+        pepper: Some("tiny-pepper".into()),
+        ..EnvOnly::default()
+    };
+    let err = resolve("", &none, &short).expect_err("short");
+    assert!(err.to_string().contains("at least 16 bytes"), "{err}");
+    assert!(!err.to_string().contains("tiny-pepper"));
+    let missing = ServerArgs {
+        pepper_file: Some(dir.path().join("absent")),
+        ..ServerArgs::default()
+    };
+    assert!(resolve("", &missing, &EnvOnly::default()).is_err());
+}
+
+#[test]
+fn debug_hides_the_password_and_the_pepper() {
+    let config = Config {
+        database_url: "postgres://keyward:hunter2-secret@db:5432/keyward".into(),
+        pepper: Some(Pepper::new(b"pepper-pepper-pepper".to_vec()).expect("pepper")),
+        ..Config::default()
+    };
+    let printed = format!("{config:?}");
+    assert!(!printed.contains("hunter2-secret"), "{printed}");
+    assert!(!printed.contains("pepper-pepper"), "{printed}");
+    assert!(printed.contains("db:5432"), "{printed}");
+}

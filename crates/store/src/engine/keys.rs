@@ -1,0 +1,395 @@
+//! Keys and their secrets: the managed object and the verify path's one query.
+
+use std::collections::{BTreeMap, HashMap};
+
+use keyward_core::error::{Entity, StoreError};
+use keyward_core::ids::KeyId;
+use keyward_core::model::{ApiKey, Operation, SecretInfo};
+use keyward_core::query::{KeyField, Query};
+use keyward_core::secret::SecretHash;
+use keyward_core::store::StoreResult;
+use sea_query::{
+    Alias, Asterisk, DeleteStatement, Expr, InsertStatement, Order, SelectStatement, SimpleExpr,
+    UpdateStatement,
+};
+use sea_query_binder::SqlxValues;
+use sqlx::error::ErrorKind;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::operations::insert_operation;
+use super::{Engine, Tx};
+use crate::error::{conflict, corrupt, db_error, violation};
+use crate::query_sql;
+use crate::rows::{self, cidrs_json, token_set_json, Row};
+use crate::schema::{json, micros, opt_micros, ApiKeys, Dialect, KeySecrets, Stmt};
+
+/// Most `(id, time)` pairs in one `record_last_used` statement: well under both backends' limits
+/// on bound parameters, big enough that a busy second is a handful of statements.
+const LAST_USED_CHUNK: usize = 500;
+
+/// What a failed key write means: a name clash, a missing owner, or something else.
+fn key_write_error(error: sqlx::Error, key: &ApiKey, context: &str) -> StoreError {
+    match violation(&error) {
+        Some(ErrorKind::UniqueViolation) if names_constraint(&error, "name") => conflict(
+            Entity::Key,
+            format!("a key named `{}` already exists for this owner", key.name),
+        ),
+        Some(ErrorKind::UniqueViolation) => conflict(Entity::Key, "the key already exists"),
+        Some(ErrorKind::ForeignKeyViolation) => conflict(
+            Entity::Principal,
+            "the owner does not exist in the key's domain",
+        ),
+        _ => db_error(error, context),
+    }
+}
+
+/// Whether a constraint error is about `column`: PostgreSQL names the constraint, SQLite lists
+/// the columns in its message (`UNIQUE constraint failed: api_keys.owner_id, api_keys.name`).
+fn names_constraint(error: &sqlx::Error, column: &str) -> bool {
+    match error {
+        sqlx::Error::Database(db) => match db.constraint() {
+            Some(constraint) => constraint.contains(column),
+            None => db.message().contains(&format!(".{column}")),
+        },
+        _ => false,
+    }
+}
+
+fn secret_write_error(error: sqlx::Error) -> StoreError {
+    match violation(&error) {
+        Some(ErrorKind::UniqueViolation) => {
+            conflict(Entity::Key, "a secret with this hash already exists")
+        }
+        _ => db_error(error, "writing a key's secrets"),
+    }
+}
+
+/// The key, joined with its secrets (primary first), selected by `which`.
+fn key_with_secrets(dialect: Dialect, which: SimpleExpr) -> Stmt {
+    let secret = |column: KeySecrets| Expr::col((KeySecrets::Table, column));
+    let mut select = SelectStatement::new();
+    select
+        .column((ApiKeys::Table, Asterisk))
+        .expr_as(secret(KeySecrets::Slot), Alias::new("s_slot"))
+        .expr_as(secret(KeySecrets::Hash), Alias::new("s_hash"))
+        .expr_as(secret(KeySecrets::Hint), Alias::new("s_hint"))
+        .expr_as(secret(KeySecrets::CreatedAt), Alias::new("s_created_at"))
+        .expr_as(secret(KeySecrets::ExpiresAt), Alias::new("s_expires_at"))
+        .from(ApiKeys::Table)
+        .left_join(
+            KeySecrets::Table,
+            Expr::col((KeySecrets::Table, KeySecrets::KeyId)).equals((ApiKeys::Table, ApiKeys::Id)),
+        )
+        .and_where(which)
+        .order_by((KeySecrets::Table, KeySecrets::Slot), Order::Asc);
+    dialect.build(&select)
+}
+
+/// Folds the rows of `key_with_secrets` (one per secret) back into one key.
+fn fold_key(found: &[Row]) -> anyhow::Result<Option<ApiKey>> {
+    let Some(first) = found.first() else {
+        return Ok(None);
+    };
+    let mut key = rows::key(first)?;
+    for row in found {
+        if rows::has_joined_secret(row)? {
+            key.secrets.push(rows::secret(row, "s_")?);
+        }
+    }
+    Ok(Some(key))
+}
+
+async fn insert_secrets(tx: &mut Tx, dialect: Dialect, key: &ApiKey) -> StoreResult<()> {
+    if key.secrets.is_empty() {
+        return Ok(());
+    }
+    let mut insert = InsertStatement::new();
+    insert.into_table(KeySecrets::Table).columns([
+        KeySecrets::KeyId,
+        KeySecrets::Slot,
+        KeySecrets::Hash,
+        KeySecrets::Hint,
+        KeySecrets::CreatedAt,
+        KeySecrets::ExpiresAt,
+    ]);
+    for secret in &key.secrets {
+        insert.values_panic([
+            dialect.uuid(key.id.as_uuid()).into(),
+            secret.slot.as_str().into(),
+            secret.hash.0.to_vec().into(),
+            secret.hint.as_str().into(),
+            micros(secret.created_at).into(),
+            opt_micros(secret.expires_at).into(),
+        ]);
+    }
+    tx.execute(dialect.build(&insert))
+        .await
+        .map_err(secret_write_error)?;
+    Ok(())
+}
+
+impl Engine {
+    pub async fn insert_key(&self, key: &ApiKey, op: &Operation) -> StoreResult<()> {
+        let dialect = self.dialect();
+        let mut insert = InsertStatement::new();
+        insert
+            .into_table(ApiKeys::Table)
+            .columns([
+                ApiKeys::Id,
+                ApiKeys::DomainId,
+                ApiKeys::OwnerId,
+                ApiKeys::Name,
+                ApiKeys::Description,
+                ApiKeys::KeyType,
+                ApiKeys::State,
+                ApiKeys::Roles,
+                ApiKeys::Scopes,
+                ApiKeys::AllowedCidrs,
+                ApiKeys::ExpiresAt,
+                ApiKeys::Metadata,
+                ApiKeys::CreatedAt,
+                ApiKeys::UpdatedAt,
+                ApiKeys::LastUsedAt,
+                ApiKeys::LastRotatedAt,
+                ApiKeys::Version,
+            ])
+            .values_panic([
+                dialect.uuid(key.id.as_uuid()).into(),
+                dialect.uuid(key.domain.as_uuid()).into(),
+                dialect.uuid(key.owner.as_uuid()).into(),
+                key.name.as_str().into(),
+                key.description.as_str().into(),
+                key.key_type.as_str().into(),
+                key.state.as_str().into(),
+                json(token_set_json(&key.roles)).into(),
+                json(token_set_json(&key.scopes)).into(),
+                json(cidrs_json(&key.allowed_cidrs)).into(),
+                opt_micros(key.expires_at).into(),
+                json(key.metadata.to_value()).into(),
+                micros(key.created_at).into(),
+                micros(key.updated_at).into(),
+                opt_micros(key.last_used_at).into(),
+                opt_micros(key.last_rotated_at).into(),
+                key.version.into(),
+            ]);
+        let mut tx = self.begin_write().await?;
+        tx.execute(dialect.build(&insert))
+            .await
+            .map_err(|e| key_write_error(e, key, "inserting a key"))?;
+        insert_secrets(&mut tx, dialect, key).await?;
+        insert_operation(&mut tx, dialect, op).await?;
+        tx.commit().await
+    }
+
+    pub async fn key(&self, id: KeyId) -> StoreResult<Option<ApiKey>> {
+        let dialect = self.dialect();
+        let which = Expr::col((ApiKeys::Table, ApiKeys::Id)).eq(dialect.uuid(id.as_uuid()));
+        let found = self
+            .fetch_all(key_with_secrets(dialect, which))
+            .await
+            .map_err(|e| db_error(e, "loading a key"))?;
+        fold_key(&found).map_err(corrupt)
+    }
+
+    /// One statement: the key owning the secret with this hash, with all its secrets. Expired
+    /// secrets are found too; the verifier decides what expiry means.
+    pub async fn key_by_secret_hash(&self, hash: &SecretHash) -> StoreResult<Option<ApiKey>> {
+        let dialect = self.dialect();
+        let mut owner_of_hash = SelectStatement::new();
+        owner_of_hash
+            .column(KeySecrets::KeyId)
+            .from(KeySecrets::Table)
+            .and_where(Expr::col(KeySecrets::Hash).eq(hash.0.to_vec()));
+        let which = Expr::col((ApiKeys::Table, ApiKeys::Id)).in_subquery(owner_of_hash);
+        let found = self
+            .fetch_all(key_with_secrets(dialect, which))
+            .await
+            .map_err(|e| db_error(e, "looking up a key by secret hash"))?;
+        fold_key(&found).map_err(corrupt)
+    }
+
+    /// Up to `query.limit + 1` keys with their secrets, read in one snapshot.
+    pub async fn list_keys(&self, query: &Query<KeyField>) -> StoreResult<Vec<ApiKey>> {
+        let dialect = self.dialect();
+        let page = query_sql::page(dialect, query).map_err(corrupt)?;
+        let mut tx = self.begin_read().await?;
+        let found = tx
+            .fetch_all(page)
+            .await
+            .map_err(|e| db_error(e, "listing keys"))?;
+        let mut keys: Vec<ApiKey> = found
+            .iter()
+            .map(rows::key)
+            .collect::<anyhow::Result<_>>()
+            .map_err(corrupt)?;
+        if keys.is_empty() {
+            return Ok(keys);
+        }
+        let mut select = SelectStatement::new();
+        select
+            .column(Asterisk)
+            .from(KeySecrets::Table)
+            .and_where(
+                Expr::col(KeySecrets::KeyId)
+                    .is_in(keys.iter().map(|k| dialect.uuid(k.id.as_uuid()))),
+            )
+            .order_by(KeySecrets::KeyId, Order::Asc)
+            .order_by(KeySecrets::Slot, Order::Asc);
+        let secret_rows = tx
+            .fetch_all(dialect.build(&select))
+            .await
+            .map_err(|e| db_error(e, "loading the secrets of a page of keys"))?;
+        let mut secrets: HashMap<Uuid, Vec<SecretInfo>> = HashMap::new();
+        for row in &secret_rows {
+            let key_id = row.key_id().map_err(corrupt)?;
+            let secret = rows::secret(row, "").map_err(corrupt)?;
+            secrets.entry(key_id).or_default().push(secret);
+        }
+        for key in &mut keys {
+            key.secrets = secrets.remove(&key.id.as_uuid()).unwrap_or_default();
+        }
+        // A read-only transaction has nothing to commit; dropping it rolls back.
+        Ok(keys)
+    }
+
+    pub async fn count_keys(&self, query: &Query<KeyField>) -> StoreResult<u64> {
+        let stmt = query_sql::count(self.dialect(), query).map_err(corrupt)?;
+        let row = self
+            .fetch_optional(stmt)
+            .await
+            .map_err(|e| db_error(e, "counting keys"))?;
+        match row {
+            Some(row) => row.count().map_err(corrupt),
+            None => Ok(0),
+        }
+    }
+
+    /// Writes the key if its stored version is `expected_version` (else `Stale`, also when the
+    /// key is gone), replaces its secrets, and leaves `last_used_at` alone: that belongs to
+    /// `record_last_used`, and a management change must not move it back.
+    pub async fn update_key(
+        &self,
+        key: &ApiKey,
+        expected_version: i64,
+        op: &Operation,
+    ) -> StoreResult<()> {
+        let dialect = self.dialect();
+        let key_id = dialect.uuid(key.id.as_uuid());
+        let mut update = UpdateStatement::new();
+        update
+            .table(ApiKeys::Table)
+            .values([
+                (ApiKeys::Name, key.name.as_str().into()),
+                (ApiKeys::Description, key.description.as_str().into()),
+                (ApiKeys::KeyType, key.key_type.as_str().into()),
+                (ApiKeys::State, key.state.as_str().into()),
+                (ApiKeys::Roles, json(token_set_json(&key.roles)).into()),
+                (ApiKeys::Scopes, json(token_set_json(&key.scopes)).into()),
+                (
+                    ApiKeys::AllowedCidrs,
+                    json(cidrs_json(&key.allowed_cidrs)).into(),
+                ),
+                (ApiKeys::ExpiresAt, opt_micros(key.expires_at).into()),
+                (ApiKeys::Metadata, json(key.metadata.to_value()).into()),
+                (ApiKeys::UpdatedAt, micros(key.updated_at).into()),
+                (
+                    ApiKeys::LastRotatedAt,
+                    opt_micros(key.last_rotated_at).into(),
+                ),
+                (ApiKeys::Version, key.version.into()),
+            ])
+            .and_where(Expr::col(ApiKeys::Id).eq(key_id.clone()))
+            .and_where(Expr::col(ApiKeys::Version).eq(expected_version));
+        let mut tx = self.begin_write().await?;
+        let changed = tx
+            .execute(dialect.build(&update))
+            .await
+            .map_err(|e| key_write_error(e, key, "updating a key"))?;
+        if changed == 0 {
+            return Err(StoreError::Stale);
+        }
+        let mut delete = DeleteStatement::new();
+        delete
+            .from_table(KeySecrets::Table)
+            .and_where(Expr::col(KeySecrets::KeyId).eq(key_id));
+        tx.execute(dialect.build(&delete))
+            .await
+            .map_err(|e| db_error(e, "removing a key's old secrets"))?;
+        insert_secrets(&mut tx, dialect, key).await?;
+        insert_operation(&mut tx, dialect, op).await?;
+        tx.commit().await
+    }
+
+    /// Deletes the key and (by cascade) its secrets; `Stale` when it is already gone.
+    pub async fn delete_key(&self, id: KeyId, op: &Operation) -> StoreResult<()> {
+        let dialect = self.dialect();
+        let mut delete = DeleteStatement::new();
+        delete
+            .from_table(ApiKeys::Table)
+            .and_where(Expr::col(ApiKeys::Id).eq(dialect.uuid(id.as_uuid())));
+        let mut tx = self.begin_write().await?;
+        let deleted = tx
+            .execute(dialect.build(&delete))
+            .await
+            .map_err(|e| db_error(e, "deleting a key"))?;
+        if deleted == 0 {
+            return Err(StoreError::Stale);
+        }
+        insert_operation(&mut tx, dialect, op).await?;
+        tx.commit().await
+    }
+
+    /// One transaction per batch, one statement per `LAST_USED_CHUNK` keys. Each key's latest
+    /// time wins, a stored time is only ever moved forward, and keys that are gone are skipped.
+    /// Rows are touched in id order so two nodes flushing at once cannot deadlock each other.
+    pub async fn record_last_used(&self, uses: &[(KeyId, OffsetDateTime)]) -> StoreResult<()> {
+        let mut latest: BTreeMap<Uuid, i64> = BTreeMap::new();
+        for (id, at) in uses {
+            let at = micros(*at);
+            latest
+                .entry(id.as_uuid())
+                .and_modify(|t| *t = (*t).max(at))
+                .or_insert(at);
+        }
+        if latest.is_empty() {
+            return Ok(());
+        }
+        let dialect = self.dialect();
+        let latest: Vec<(Uuid, i64)> = latest.into_iter().collect();
+        let mut tx = self.begin_write().await?;
+        for chunk in latest.chunks(LAST_USED_CHUNK) {
+            tx.execute(last_used_statement(dialect, chunk))
+                .await
+                .map_err(|e| db_error(e, "recording last use"))?;
+        }
+        tx.commit().await
+    }
+}
+
+/// `UPDATE … FROM (VALUES …)`: written as text because sea-query cannot express it; only
+/// placeholders are interpolated. Both backends name VALUES columns `column1`, `column2`.
+fn last_used_statement(dialect: Dialect, chunk: &[(Uuid, i64)]) -> Stmt {
+    let mut values = Vec::with_capacity(chunk.len() * 2);
+    let mut rows = Vec::with_capacity(chunk.len());
+    for (i, (id, at)) in chunk.iter().enumerate() {
+        rows.push(format!(
+            "({}, {})",
+            dialect.placeholder(2 * i + 1),
+            dialect.placeholder(2 * i + 2)
+        ));
+        values.push(dialect.uuid(*id));
+        values.push(sea_query::Value::BigInt(Some(*at)));
+    }
+    let sql = format!(
+        "UPDATE api_keys SET last_used_at = u.column2 \
+         FROM (VALUES {}) AS u \
+         WHERE api_keys.id = u.column1 \
+         AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < u.column2)",
+        rows.join(", ")
+    );
+    Stmt {
+        sql,
+        values: SqlxValues(sea_query::Values(values)),
+    }
+}

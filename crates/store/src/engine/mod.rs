@@ -1,0 +1,290 @@
+//! The one implementation of the `Store` rules, shared by both backends. Statements are built
+//! with sea-query and rendered in the backend's dialect; running them and decoding rows are the
+//! only places that branch on the backend. `SqliteStore` and `PostgresStore` are thin shells that
+//! open a pool and hand it to an `Engine`.
+
+mod domains;
+mod keys;
+mod operations;
+mod principals;
+
+use keyward_core::store::StoreResult;
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::error::db_error;
+use crate::rows::Row;
+use crate::schema::{Dialect, Stmt};
+
+/// A connection pool of either backend.
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The shared store logic over one pool.
+#[derive(Debug, Clone)]
+pub(crate) struct Engine {
+    pool: Pool,
+}
+
+impl Engine {
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+
+    fn dialect(&self) -> Dialect {
+        match self.pool {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Starts a transaction that will write. SQLite takes the write lock at `BEGIN IMMEDIATE`:
+    /// a deferred transaction that reads first and writes later can fail with SQLITE_BUSY when
+    /// another writer got in between, which no busy timeout can fix.
+    async fn begin_write(&self) -> StoreResult<Tx> {
+        let tx = match &self.pool {
+            Pool::Sqlite(pool) => pool.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
+            Pool::Postgres(pool) => pool.begin().await.map(Tx::Postgres),
+        };
+        tx.map_err(|e| db_error(e, "starting a write transaction"))
+    }
+
+    /// Starts a read-only transaction, for reads of several statements that must agree (a page of
+    /// keys and their secrets). PostgreSQL needs REPEATABLE READ for one snapshot across them;
+    /// SQLite's WAL gives a deferred transaction one snapshot from its first read.
+    async fn begin_read(&self) -> StoreResult<Tx> {
+        let tx = match &self.pool {
+            Pool::Sqlite(pool) => pool.begin_with("BEGIN DEFERRED").await.map(Tx::Sqlite),
+            Pool::Postgres(pool) => pool
+                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .await
+                .map(Tx::Postgres),
+        };
+        tx.map_err(|e| db_error(e, "starting a read transaction"))
+    }
+
+    async fn fetch_all(&self, stmt: Stmt) -> Result<Vec<Row>, sqlx::Error> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_with(&stmt.sql, stmt.values)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+            Pool::Postgres(pool) => sqlx::query_with(&stmt.sql, stmt.values)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(Row::Postgres)
+                .collect(),
+        })
+    }
+
+    async fn fetch_optional(&self, stmt: Stmt) -> Result<Option<Row>, sqlx::Error> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_with(&stmt.sql, stmt.values)
+                .fetch_optional(pool)
+                .await?
+                .map(Row::Sqlite),
+            Pool::Postgres(pool) => sqlx::query_with(&stmt.sql, stmt.values)
+                .fetch_optional(pool)
+                .await?
+                .map(Row::Postgres),
+        })
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        let stmt = Stmt {
+            sql: "SELECT 1".to_owned(),
+            values: sea_query_binder::SqlxValues(sea_query::Values(Vec::new())),
+        };
+        self.fetch_optional(stmt)
+            .await
+            .map(drop)
+            .map_err(|e| db_error(e, "pinging the database"))
+    }
+}
+
+/// An open transaction of either backend. Dropped without `commit`, it rolls back.
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// Runs a statement; answers how many rows it changed.
+    async fn execute(&mut self, stmt: Stmt) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Tx::Sqlite(tx) => sqlx::query_with(&stmt.sql, stmt.values)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Tx::Postgres(tx) => sqlx::query_with(&stmt.sql, stmt.values)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    async fn fetch_all(&mut self, stmt: Stmt) -> Result<Vec<Row>, sqlx::Error> {
+        Ok(match self {
+            Tx::Sqlite(tx) => sqlx::query_with(&stmt.sql, stmt.values)
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+            Tx::Postgres(tx) => sqlx::query_with(&stmt.sql, stmt.values)
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(Row::Postgres)
+                .collect(),
+        })
+    }
+
+    async fn fetch_optional(&mut self, stmt: Stmt) -> Result<Option<Row>, sqlx::Error> {
+        Ok(match self {
+            Tx::Sqlite(tx) => sqlx::query_with(&stmt.sql, stmt.values)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(Row::Sqlite),
+            Tx::Postgres(tx) => sqlx::query_with(&stmt.sql, stmt.values)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(Row::Postgres),
+        })
+    }
+
+    async fn commit(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+        .map_err(|e| db_error(e, "committing"))
+    }
+}
+
+/// Implements `Store` for a type with an `engine: Engine` field by delegating every method.
+macro_rules! delegate_store_to_engine {
+    ($store:ty) => {
+        const _: () = {
+            use keyward_core::ids::{DomainId, KeyId, OperationId, PrincipalId};
+            use keyward_core::model::{ApiKey, Domain, Operation, Principal};
+            use keyward_core::query::{KeyField, OperationQuery, PrincipalField, Query};
+            use keyward_core::secret::SecretHash;
+            use keyward_core::store::{Store, StoreResult};
+            use time::OffsetDateTime;
+
+            #[async_trait::async_trait]
+            impl Store for $store {
+                async fn ping(&self) -> StoreResult<()> {
+                    self.engine.ping().await
+                }
+                async fn is_empty(&self) -> StoreResult<bool> {
+                    self.engine.is_empty().await
+                }
+                async fn insert_domain(&self, domain: &Domain, op: &Operation) -> StoreResult<()> {
+                    self.engine.insert_domain(domain, op).await
+                }
+                async fn domain(&self, id: DomainId) -> StoreResult<Option<Domain>> {
+                    self.engine.domain(id).await
+                }
+                async fn root_domain(&self) -> StoreResult<Option<Domain>> {
+                    self.engine.root_domain().await
+                }
+                async fn list_domains(
+                    &self,
+                    after: Option<DomainId>,
+                    limit: u32,
+                ) -> StoreResult<Vec<Domain>> {
+                    self.engine.list_domains(after, limit).await
+                }
+                async fn update_domain(&self, domain: &Domain, op: &Operation) -> StoreResult<()> {
+                    self.engine.update_domain(domain, op).await
+                }
+                async fn delete_domain(&self, id: DomainId, op: &Operation) -> StoreResult<()> {
+                    self.engine.delete_domain(id, op).await
+                }
+                async fn insert_principal(
+                    &self,
+                    principal: &Principal,
+                    op: &Operation,
+                ) -> StoreResult<()> {
+                    self.engine.insert_principal(principal, op).await
+                }
+                async fn principal(&self, id: PrincipalId) -> StoreResult<Option<Principal>> {
+                    self.engine.principal(id).await
+                }
+                async fn list_principals(
+                    &self,
+                    query: &Query<PrincipalField>,
+                ) -> StoreResult<Vec<Principal>> {
+                    self.engine.list_principals(query).await
+                }
+                async fn update_principal(
+                    &self,
+                    principal: &Principal,
+                    op: &Operation,
+                ) -> StoreResult<()> {
+                    self.engine.update_principal(principal, op).await
+                }
+                async fn delete_principal(
+                    &self,
+                    id: PrincipalId,
+                    op: &Operation,
+                ) -> StoreResult<()> {
+                    self.engine.delete_principal(id, op).await
+                }
+                async fn insert_key(&self, key: &ApiKey, op: &Operation) -> StoreResult<()> {
+                    self.engine.insert_key(key, op).await
+                }
+                async fn key(&self, id: KeyId) -> StoreResult<Option<ApiKey>> {
+                    self.engine.key(id).await
+                }
+                async fn list_keys(&self, query: &Query<KeyField>) -> StoreResult<Vec<ApiKey>> {
+                    self.engine.list_keys(query).await
+                }
+                async fn count_keys(&self, query: &Query<KeyField>) -> StoreResult<u64> {
+                    self.engine.count_keys(query).await
+                }
+                async fn update_key(
+                    &self,
+                    key: &ApiKey,
+                    expected_version: i64,
+                    op: &Operation,
+                ) -> StoreResult<()> {
+                    self.engine.update_key(key, expected_version, op).await
+                }
+                async fn delete_key(&self, id: KeyId, op: &Operation) -> StoreResult<()> {
+                    self.engine.delete_key(id, op).await
+                }
+                async fn key_by_secret_hash(
+                    &self,
+                    hash: &SecretHash,
+                ) -> StoreResult<Option<ApiKey>> {
+                    self.engine.key_by_secret_hash(hash).await
+                }
+                async fn record_last_used(
+                    &self,
+                    uses: &[(KeyId, OffsetDateTime)],
+                ) -> StoreResult<()> {
+                    self.engine.record_last_used(uses).await
+                }
+                async fn operation(&self, id: OperationId) -> StoreResult<Option<Operation>> {
+                    self.engine.operation(id).await
+                }
+                async fn list_operations(
+                    &self,
+                    query: &OperationQuery,
+                ) -> StoreResult<Vec<Operation>> {
+                    self.engine.list_operations(query).await
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use delegate_store_to_engine;

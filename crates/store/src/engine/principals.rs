@@ -1,0 +1,172 @@
+//! Principals: the users and service accounts that own keys.
+
+use keyward_core::error::{Entity, StoreError};
+use keyward_core::ids::PrincipalId;
+use keyward_core::model::{Operation, Principal};
+use keyward_core::query::{PrincipalField, Query};
+use keyward_core::store::StoreResult;
+use sea_query::{
+    Asterisk, DeleteStatement, Expr, InsertStatement, SelectStatement, UpdateStatement,
+};
+use sqlx::error::ErrorKind;
+
+use super::operations::insert_operation;
+use super::Engine;
+use crate::error::{conflict, corrupt, db_error, violation};
+use crate::query_sql;
+use crate::rows;
+use crate::schema::{micros, ApiKeys, Principals};
+
+fn name_taken(principal: &Principal) -> StoreError {
+    conflict(
+        Entity::Principal,
+        format!(
+            "a principal named `{}` already exists in this domain",
+            principal.name
+        ),
+    )
+}
+
+impl Engine {
+    pub async fn insert_principal(&self, principal: &Principal, op: &Operation) -> StoreResult<()> {
+        let dialect = self.dialect();
+        let mut insert = InsertStatement::new();
+        insert
+            .into_table(Principals::Table)
+            .columns([
+                Principals::Id,
+                Principals::DomainId,
+                Principals::Kind,
+                Principals::Name,
+                Principals::Description,
+                Principals::External,
+                Principals::CreatedAt,
+                Principals::UpdatedAt,
+            ])
+            .values_panic([
+                dialect.uuid(principal.id.as_uuid()).into(),
+                dialect.uuid(principal.domain.as_uuid()).into(),
+                principal.kind.as_str().into(),
+                principal.name.as_str().into(),
+                principal.description.as_str().into(),
+                principal.external.into(),
+                micros(principal.created_at).into(),
+                micros(principal.updated_at).into(),
+            ]);
+        let mut tx = self.begin_write().await?;
+        tx.execute(dialect.build(&insert))
+            .await
+            .map_err(|e| match violation(&e) {
+                Some(ErrorKind::UniqueViolation) => name_taken(principal),
+                Some(ErrorKind::ForeignKeyViolation) => {
+                    conflict(Entity::Domain, "the domain does not exist")
+                }
+                _ => db_error(e, "inserting a principal"),
+            })?;
+        insert_operation(&mut tx, dialect, op).await?;
+        tx.commit().await
+    }
+
+    pub async fn principal(&self, id: PrincipalId) -> StoreResult<Option<Principal>> {
+        let dialect = self.dialect();
+        let mut select = SelectStatement::new();
+        select
+            .column(Asterisk)
+            .from(Principals::Table)
+            .and_where(Expr::col(Principals::Id).eq(dialect.uuid(id.as_uuid())));
+        let row = self
+            .fetch_optional(dialect.build(&select))
+            .await
+            .map_err(|e| db_error(e, "loading a principal"))?;
+        row.as_ref()
+            .map(rows::principal)
+            .transpose()
+            .map_err(corrupt)
+    }
+
+    /// Up to `query.limit + 1` rows.
+    pub async fn list_principals(
+        &self,
+        query: &Query<PrincipalField>,
+    ) -> StoreResult<Vec<Principal>> {
+        let stmt = query_sql::page(self.dialect(), query).map_err(corrupt)?;
+        let found = self
+            .fetch_all(stmt)
+            .await
+            .map_err(|e| db_error(e, "listing principals"))?;
+        found
+            .iter()
+            .map(rows::principal)
+            .collect::<anyhow::Result<_>>()
+            .map_err(corrupt)
+    }
+
+    /// Writes everything but the id, the domain and the creation time. `Stale` when it is gone.
+    pub async fn update_principal(&self, principal: &Principal, op: &Operation) -> StoreResult<()> {
+        let dialect = self.dialect();
+        let mut update = UpdateStatement::new();
+        update
+            .table(Principals::Table)
+            .values([
+                (Principals::Kind, principal.kind.as_str().into()),
+                (Principals::Name, principal.name.as_str().into()),
+                (
+                    Principals::Description,
+                    principal.description.as_str().into(),
+                ),
+                (Principals::External, principal.external.into()),
+                (Principals::UpdatedAt, micros(principal.updated_at).into()),
+            ])
+            .and_where(Expr::col(Principals::Id).eq(dialect.uuid(principal.id.as_uuid())));
+        let mut tx = self.begin_write().await?;
+        let changed =
+            tx.execute(dialect.build(&update))
+                .await
+                .map_err(|e| match violation(&e) {
+                    Some(ErrorKind::UniqueViolation) => name_taken(principal),
+                    _ => db_error(e, "updating a principal"),
+                })?;
+        if changed == 0 {
+            return Err(StoreError::Stale);
+        }
+        insert_operation(&mut tx, dialect, op).await?;
+        tx.commit().await
+    }
+
+    /// `Conflict` while it owns keys (the foreign key backs the check up against a racing key
+    /// insert); `Stale` when it is already gone.
+    pub async fn delete_principal(&self, id: PrincipalId, op: &Operation) -> StoreResult<()> {
+        let dialect = self.dialect();
+        let owns_keys = || conflict(Entity::Principal, "the principal still owns keys");
+        let mut tx = self.begin_write().await?;
+        let mut select = SelectStatement::new();
+        select
+            .column(ApiKeys::Id)
+            .from(ApiKeys::Table)
+            .and_where(Expr::col(ApiKeys::OwnerId).eq(dialect.uuid(id.as_uuid())))
+            .limit(1);
+        let key = tx
+            .fetch_optional(dialect.build(&select))
+            .await
+            .map_err(|e| db_error(e, "checking a principal for keys"))?;
+        if key.is_some() {
+            return Err(owns_keys());
+        }
+        let mut delete = DeleteStatement::new();
+        delete
+            .from_table(Principals::Table)
+            .and_where(Expr::col(Principals::Id).eq(dialect.uuid(id.as_uuid())));
+        let deleted =
+            tx.execute(dialect.build(&delete))
+                .await
+                .map_err(|e| match violation(&e) {
+                    Some(ErrorKind::ForeignKeyViolation) => owns_keys(),
+                    _ => db_error(e, "deleting a principal"),
+                })?;
+        if deleted == 0 {
+            return Err(StoreError::Stale);
+        }
+        insert_operation(&mut tx, dialect, op).await?;
+        tx.commit().await
+    }
+}

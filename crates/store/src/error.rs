@@ -1,0 +1,123 @@
+//! Turning sqlx errors into the core's `StoreError`. No sqlx type leaves this crate: the driver
+//! error becomes the boxed source (with context saying what was being done), for the log only.
+
+use keyward_core::error::{Entity, StoreError};
+use sqlx::error::ErrorKind;
+
+/// A driver error as the core sees it: `Unavailable` when the database cannot be reached or is
+/// refusing work for now (worth retrying later), `Internal` for everything else.
+pub(crate) fn db_error(error: sqlx::Error, context: &str) -> StoreError {
+    let unavailable = is_unavailable(&error);
+    let error = anyhow::Error::new(error).context(context.to_owned());
+    if unavailable {
+        StoreError::Unavailable(error.into())
+    } else {
+        StoreError::Internal(error.into())
+    }
+}
+
+/// A row that cannot be turned back into the model (a bug or a corrupt row).
+pub(crate) fn corrupt(error: anyhow::Error) -> StoreError {
+    StoreError::Internal(error.into())
+}
+
+pub(crate) fn conflict(entity: Entity, detail: impl Into<String>) -> StoreError {
+    StoreError::Conflict {
+        entity,
+        detail: detail.into(),
+    }
+}
+
+/// Which integrity rule a failed statement broke, if that is why it failed.
+pub(crate) fn violation(error: &sqlx::Error) -> Option<ErrorKind> {
+    match error {
+        sqlx::Error::Database(db) => match db.kind() {
+            ErrorKind::Other => None,
+            kind => Some(kind),
+        },
+        _ => None,
+    }
+}
+
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                pg_code_is_transient(&code)
+            } else {
+                sqlite_code_is_transient(&code)
+            }
+        }
+        _ => false,
+    }
+}
+
+/// SQLSTATE classes and codes that mean "not now" rather than "never".
+fn pg_code_is_transient(code: &str) -> bool {
+    code.starts_with("08") // connection exception
+        || code.starts_with("28") // authorization refused: credentials changed under us
+        || code == "3D000" // the database does not exist (any more): dropped or not yet restored
+        || code.starts_with("53") // insufficient resources (too many connections, disk full)
+        || code.starts_with("57P") // admin/crash shutdown, cannot connect now
+        || code == "25006" // read-only transaction: connected to a standby after a failover
+        || code == "40001" // serialization failure
+        || code == "40P01" // deadlock detected
+}
+
+/// SQLite reports extended result codes; the low byte is the primary code.
+fn sqlite_code_is_transient(code: &str) -> bool {
+    const BUSY: i64 = 5;
+    const LOCKED: i64 = 6;
+    const IOERR: i64 = 10;
+    const FULL: i64 = 13;
+    const CANTOPEN: i64 = 14;
+    code.parse::<i64>()
+        .is_ok_and(|c| matches!(c & 0xff, BUSY | LOCKED | IOERR | FULL | CANTOPEN))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_timeouts_are_unavailable() {
+        assert!(matches!(
+            db_error(sqlx::Error::PoolTimedOut, "x"),
+            StoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            db_error(sqlx::Error::RowNotFound, "x"),
+            StoreError::Internal(_)
+        ));
+    }
+
+    #[test]
+    fn transient_codes() {
+        assert!(pg_code_is_transient("08006"));
+        assert!(pg_code_is_transient("57P01"));
+        assert!(pg_code_is_transient("3D000"));
+        assert!(!pg_code_is_transient("23505"));
+        assert!(sqlite_code_is_transient("5"));
+        assert!(sqlite_code_is_transient("517")); // SQLITE_BUSY_SNAPSHOT
+        assert!(!sqlite_code_is_transient("2067")); // SQLITE_CONSTRAINT_UNIQUE
+    }
+
+    #[test]
+    fn the_cause_chain_keeps_the_context() {
+        let StoreError::Internal(source) = db_error(sqlx::Error::RowNotFound, "loading a key")
+        else {
+            panic!("expected Internal");
+        };
+        assert_eq!(source.to_string(), "loading a key");
+        assert!(source.source().is_some());
+    }
+}

@@ -1,0 +1,65 @@
+//! PostgreSQL, for many stateless keyward nodes sharing one database.
+
+use std::str::FromStr as _;
+
+use anyhow::Context as _;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+use crate::engine::{delegate_store_to_engine, Engine, Pool};
+use crate::url::redact_url;
+use crate::StoreOptions;
+
+/// The PostgreSQL schema, compiled into the binary.
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A `Store` on a PostgreSQL database. Several nodes may share it: every write is one
+/// transaction, optimistic versions settle concurrent key updates, and migrations take an
+/// advisory lock so nodes starting together apply them once.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    /// The same pool the engine runs on, kept typed for migrations and shutdown.
+    pool: PgPool,
+    engine: Engine,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://` or `postgresql://`) and migrates the database when
+    /// `options.migrate` is set.
+    pub async fn open(url: &str, options: &StoreOptions) -> anyhow::Result<Self> {
+        let connect = PgConnectOptions::from_str(url)
+            .with_context(|| format!("invalid PostgreSQL URL {}", redact_url(url)))?
+            .application_name("keyward");
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await
+            .with_context(|| format!("cannot connect to PostgreSQL at {}", redact_url(url)))?;
+        let store = Self {
+            engine: Engine::new(Pool::Postgres(pool.clone())),
+            pool,
+        };
+        if options.migrate {
+            store.migrate().await?;
+        }
+        tracing::info!(url = %redact_url(url), migrated = options.migrate, "opened the PostgreSQL store");
+        Ok(store)
+    }
+
+    /// Applies the compiled-in migrations that have not run yet.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .context("migrating the PostgreSQL database")
+    }
+
+    /// Closes every connection, waiting for those in use to come back.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+delegate_store_to_engine!(PostgresStore);
