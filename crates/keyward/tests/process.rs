@@ -3,6 +3,9 @@
 //!
 //! - No secret, created or presented, ever reaches the server's log output.
 //! - A key acknowledged with 201 survives `kill -9` of the server right after the answer.
+//!
+//! `KEYWARD_PROCESS_TEST_DUMP=1 cargo test -p keyward --test process -- --nocapture` prints the
+//! server's whole output, to see what the log check searched.
 
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -6,6 +6,7 @@ use time::{Duration, OffsetDateTime};
 use super::operations::{changed_fields, record, Change};
 use super::Keyward;
 use crate::auth::{AdminOf, Caller, ROOT_ROLE};
+use crate::clock::to_micros_precision;
 use crate::error::{CoreError, CoreResult, Entity, StoreError, ValidationError};
 use crate::ids::{KeyId, PrincipalId};
 use crate::model::{
@@ -87,13 +88,20 @@ pub struct CreatedKey {
     pub secret: SecretToken,
 }
 
-fn check_expiry(expires_at: Option<OffsetDateTime>, now: OffsetDateTime) -> CoreResult<()> {
-    if let Some(at) = expires_at {
-        if at <= now {
-            return Err(ValidationError::new("expires_at", "must be in the future").into());
-        }
+/// Checks an expiry is in the future and returns it at the precision the stores keep, so the
+/// answer to a write is exactly what a later read returns.
+fn check_expiry(
+    expires_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> CoreResult<Option<OffsetDateTime>> {
+    let Some(at) = expires_at else {
+        return Ok(None);
+    };
+    let at = to_micros_precision(at.to_offset(time::UtcOffset::UTC));
+    if at <= now {
+        return Err(ValidationError::new("expires_at", "must be in the future").into());
     }
-    Ok(())
+    Ok(Some(at))
 }
 
 /// Management roles cannot be handed out more widely than the caller holds them.
@@ -140,44 +148,7 @@ impl Keyward {
         let in_root = self.is_root_domain(owner.domain).await?;
         check_roles(&cap, &input.roles, in_root)?;
         check_cidr_count(&input.allowed_cidrs)?;
-        let now = self.clock.now();
-        check_expiry(input.expires_at, now)?;
-        let (secret, info) = new_secret(SecretSlot::Primary, now, self.verifier.hasher());
-        let key = ApiKey {
-            id: KeyId::new(),
-            domain: owner.domain,
-            owner: owner.id,
-            name: input.name,
-            description: input.description,
-            key_type: input.key_type,
-            state: input.state,
-            roles: input.roles,
-            scopes: input.scopes,
-            allowed_cidrs: input.allowed_cidrs,
-            expires_at: input.expires_at,
-            metadata: input.metadata,
-            created_at: now,
-            updated_at: now,
-            last_used_at: None,
-            last_rotated_at: None,
-            secrets: vec![info],
-            version: 1,
-        };
-        let op = record(
-            &cap,
-            key.domain,
-            now,
-            Change {
-                action: "key.create",
-                target_kind: TargetKind::Key,
-                target_id: key.id.as_uuid(),
-                metadata: json!({}),
-                result: &key,
-            },
-        );
-        self.store.insert_key(&key, &op).await?;
-        self.verifier.forget_key(&key);
-        Ok(CreatedKey { key, secret })
+        self.insert_new_key(&cap, input, json!({})).await
     }
 
     /// Makes a key and its secret on keyward's own behalf (bootstrap only).
@@ -186,7 +157,20 @@ impl Keyward {
         cap: &AdminOf,
         input: NewKey,
     ) -> CoreResult<CreatedKey> {
+        self.insert_new_key(cap, input, json!({"bootstrap": true}))
+            .await
+    }
+
+    /// Builds the key with a fresh primary secret, stores it with its operation, and drops any
+    /// negative cache entry its hash might have.
+    async fn insert_new_key(
+        &self,
+        cap: &AdminOf,
+        input: NewKey,
+        metadata: serde_json::Value,
+    ) -> CoreResult<CreatedKey> {
         let now = self.clock.now();
+        let expires_at = check_expiry(input.expires_at, now)?;
         let (secret, info) = new_secret(SecretSlot::Primary, now, self.verifier.hasher());
         let key = ApiKey {
             id: KeyId::new(),
@@ -199,7 +183,7 @@ impl Keyward {
             roles: input.roles,
             scopes: input.scopes,
             allowed_cidrs: input.allowed_cidrs,
-            expires_at: input.expires_at,
+            expires_at,
             metadata: input.metadata,
             created_at: now,
             updated_at: now,
@@ -216,11 +200,12 @@ impl Keyward {
                 action: "key.create",
                 target_kind: TargetKind::Key,
                 target_id: key.id.as_uuid(),
-                metadata: json!({"bootstrap": true}),
+                metadata,
                 result: &key,
             },
         );
         self.store.insert_key(&key, &op).await?;
+        self.verifier.forget_key(&key);
         Ok(CreatedKey { key, secret })
     }
 
@@ -287,10 +272,10 @@ impl Keyward {
                 if let Some(roles) = &patch.roles {
                     check_roles(cap, roles, in_root)?;
                 }
+                let mut patch = patch.clone();
                 if let Some(expires_at) = patch.expires_at {
-                    check_expiry(expires_at, now)?;
+                    patch.expires_at = Some(check_expiry(expires_at, now)?);
                 }
-                let patch = patch.clone();
                 if let Some(v) = patch.name {
                     key.name = v;
                 }

@@ -64,7 +64,14 @@ impl Keyward {
 
     /// Whether the store answers (for readiness probes).
     pub async fn ready(&self) -> CoreResult<()> {
-        self.store.ping().await.map_err(CoreError::from)
+        // Any failure to answer means "not ready", never an internal error.
+        self.store
+            .ping()
+            .await
+            .map_err(|error| match CoreError::from(error) {
+                CoreError::Internal => CoreError::Unavailable,
+                other => other,
+            })
     }
 
     /// Verifies a key as a data-plane credential.

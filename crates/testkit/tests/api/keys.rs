@@ -368,3 +368,73 @@ async fn an_admin_may_create_admin_keys_in_its_own_domain() {
         .await;
     app.get(&second.secret, "/v1/keys").await.expect_status(200);
 }
+
+#[tokio::test]
+async fn times_come_back_in_utc_at_microsecond_precision() {
+    let app = spawn_app().await;
+    let (_, token) = app.new_domain_admin(&unique("d")).await;
+    let owner = owner(&app, &token).await;
+    let created = app
+        .create_key(
+            &token,
+            &owner,
+            json!({"name": "tz", "expires_at": "2099-01-01T12:00:00.123456789+02:00"}),
+        )
+        .await;
+    // What create answers is what is stored: the store keeps microseconds, so must the answer.
+    let stored = app.stored_key(&created.id).await;
+    assert_eq!(
+        stored["expires_at"], created.key["expires_at"],
+        "stored as answered"
+    );
+    let expires = created.key["expires_at"].as_str().expect("a time");
+    assert!(expires.ends_with('Z'), "UTC: {expires}");
+    assert_eq!(
+        time_of(&created.key["expires_at"]),
+        time::macros::datetime!(2099-01-01 10:00:00.123456 UTC),
+        "converted to UTC and cut to microseconds"
+    );
+    for field in ["created_at", "updated_at"] {
+        assert!(created.key[field]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')));
+    }
+    let patched = app
+        .patch(
+            &token,
+            &format!("/v1/keys/{}", created.id),
+            json!({"expires_at": "2098-06-01T00:00:00.000000999Z"}),
+        )
+        .await
+        .expect_status(200);
+    assert_eq!(
+        app.stored_key(&created.id).await["expires_at"],
+        patched["expires_at"],
+        "a PATCH answers what it stored"
+    );
+}
+
+#[tokio::test]
+async fn names_count_characters_not_bytes() {
+    let app = spawn_app().await;
+    let (_, token) = app.new_domain_admin(&unique("d")).await;
+    let owner = owner(&app, &token).await;
+    let wide = "🔑".repeat(255);
+    let key = app.create_named_key(&token, &owner, &wide).await;
+    assert_eq!(key.key["name"], json!(wide));
+    assert_eq!(app.stored_key(&key.id).await["name"], json!(wide));
+    let unicode = app.create_named_key(&token, &owner, "ключ für Zoë").await;
+    let found = app
+        .get(&token, "/v1/keys?name=starts_with:%D0%BA%D0%BB%D1%8E%D1%87")
+        .await
+        .items();
+    assert_eq!(found.len(), 1);
+    assert_eq!(id_of(&found[0]), unicode.id);
+    app.post(
+        &token,
+        "/v1/keys",
+        json!({"owner_id": owner, "name": "🔑".repeat(256)}),
+    )
+    .await
+    .expect_invalid("name");
+}

@@ -395,3 +395,34 @@ async fn root_sees_every_domains_operations_when_it_asks() {
         .items();
     assert_eq!(only_a.len(), a.changes.len() + 3);
 }
+
+#[tokio::test]
+async fn domain_changes_are_recorded_and_outlive_the_domain() {
+    let app = spawn_app().await;
+    let domain = id_of(&app.create_domain(&unique("short-lived")).await);
+    let path = format!("/v1/domains/{domain}");
+    app.patch(&app.root_token, &path, json!({"description": "soon gone"}))
+        .await
+        .expect_status(200);
+    app.delete(&app.root_token, &path).await.expect_status(204);
+    let ops = app
+        .get(
+            &app.root_token,
+            &format!("/v1/operations?domain_id={domain}"),
+        )
+        .await
+        .items();
+    let actions: Vec<&Value> = ops.iter().map(|o| &o["action"]).collect();
+    assert_eq!(
+        actions,
+        [
+            &json!("domain.delete"),
+            &json!("domain.update"),
+            &json!("domain.create")
+        ]
+    );
+    assert!(ops.iter().all(|o| o["target_id"] == json!(domain)));
+    assert_eq!(ops[1]["metadata"], json!({"changed": ["description"]}));
+    assert_eq!(ops[0]["result"]["description"], json!("soon gone"));
+    assert!(ops.iter().all(|o| o["actor"]["kind"] == json!("key")));
+}

@@ -93,6 +93,7 @@ async fn rotation_with_grace_keeps_the_old_secret_until_the_grace_ends() {
 async fn rotation_without_a_body_or_with_zero_grace_ends_the_old_secret_at_once() {
     let app = spawn_app().await;
     let (token, first) = setup(&app, json!({"name": "k"})).await;
+    assert_eq!(app.verify_code(&first.secret).await, "VALID", "now cached");
     let second = rotate(&app, &token, &first.id, None).await;
     assert_eq!(slots(&second.key), ["primary"]);
     assert_ne!(app.verify_code(&first.secret).await, "VALID");

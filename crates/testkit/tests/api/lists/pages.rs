@@ -249,3 +249,28 @@ async fn bad_list_queries_are_400_invalid_query() {
             .expect_error(400, "INVALID_QUERY");
     }
 }
+
+#[tokio::test]
+async fn the_default_page_is_fifty() {
+    let app = spawn_app().await;
+    let (_, token) = app.new_domain_admin(&unique("d")).await;
+    for i in 0..55 {
+        app.create_service_account(&token, &format!("p-{i:02}"))
+            .await;
+    }
+    let page = app.get(&token, "/v1/principals").await.expect_status(200);
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(50));
+    let next = page["next_cursor"].as_str().expect("a next page");
+    let rest = app
+        .get(&token, &format!("/v1/principals?cursor={next}"))
+        .await
+        .expect_status(200);
+    assert_eq!(
+        rest["items"].as_array().map(Vec::len),
+        Some(6),
+        "55 and the admin's own principal"
+    );
+    assert_eq!(rest["next_cursor"], Value::Null);
+    let max = app.get(&token, "/v1/principals?limit=1000").await.items();
+    assert_eq!(max.len(), 56);
+}
