@@ -6,9 +6,11 @@
 
 use axum::body::Body;
 use axum::extract::MatchedPath;
-use axum::http::Request;
+use axum::http::{HeaderValue, Request};
 use axum::Router;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tracing::{Level, Span};
@@ -27,7 +29,7 @@ pub(crate) fn apply(router: Router<ApiState>) -> Router<ApiState> {
                     .latency_unit(LatencyUnit::Micros),
             ),
         )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
 }
 
 fn span(request: &Request<Body>) -> Span {
@@ -46,4 +48,37 @@ fn span(request: &Request<Body>) -> Span {
         route,
         request_id,
     )
+}
+
+/// Request ids for requests that arrive without one: random (version 4) UUIDs, like
+/// tower-http's `MakeRequestUuid`, but drawn from the thread's CSPRNG instead of a `getrandom`
+/// system call per request, which the gateway path would otherwise pay on every check.
+#[derive(Debug, Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let mut buffer = uuid::Uuid::encode_buffer();
+        let text = id.hyphenated().encode_lower(&mut buffer);
+        HeaderValue::from_str(text).ok().map(RequestId::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_request_ids_are_distinct_version_4_uuids() {
+        let request = Request::new(());
+        let mut make = RandomRequestId;
+        let a = make.make_request_id(&request).expect("an id");
+        let b = make.make_request_id(&request).expect("an id");
+        let parse = |id: &RequestId| {
+            uuid::Uuid::parse_str(id.header_value().to_str().expect("ascii")).expect("a uuid")
+        };
+        assert_eq!(parse(&a).get_version_num(), 4);
+        assert_ne!(parse(&a), parse(&b));
+    }
 }

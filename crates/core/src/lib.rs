@@ -11,7 +11,9 @@
 //! - [`query`]: the one query model (filter tree, sort, cursor/offset window) every list uses.
 //! - [`auth`]: `Caller` and the `AdminOf` capability; tenancy is decided in `Caller::admin_of`.
 //! - [`service`]: the use cases as methods of [`Keyward`]: domains, principals, keys, operations,
-//!   bootstrap.
+//!   sessions, bootstrap.
+//! - [`session`]: signed access tokens bound to the secret they were minted from (ZenML login);
+//!   the use cases are in `service/sessions.rs`.
 //! - [`verify`]: the hot path: checksum, hash, cache, checks, reason codes, write-behind last-use.
 //! - [`store`]: the `Store` port.
 //! - [`clock`]: `Clock`, so tests move time instead of sleeping.
@@ -25,6 +27,7 @@ pub mod model;
 pub mod query;
 pub mod secret;
 pub mod service;
+pub mod session;
 pub mod store;
 pub mod verify;
 

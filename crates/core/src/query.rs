@@ -14,8 +14,11 @@ use uuid::Uuid;
 use crate::error::ValidationError;
 use crate::ids::DomainId;
 
-/// Largest page any list returns.
+/// Largest page a cursor-paged list returns.
 pub const MAX_PAGE_SIZE: u32 = 1000;
+/// Largest page an offset-paged list returns: vendor APIs that number their pages promise their
+/// clients this much (ZenML's `size` goes up to 10,000).
+pub const MAX_OFFSET_PAGE_SIZE: u32 = 10_000;
 /// Page size when the caller names none.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// Most conditions in one filter tree and most values in one `in` list: bounded work per query.
@@ -115,7 +118,10 @@ impl Op {
         use Op::*;
         match kind {
             FieldKind::Text => !matches!(self, IsNull | IsNotNull),
-            FieldKind::Id | FieldKind::Enum(_) => matches!(self, Eq | Ne | In | NotIn),
+            // Ids are UUIDs compared in byte order (UUIDv7: creation order), so ranges work:
+            // that is how an id prefix is matched (ZenML's `id=startswith:`).
+            FieldKind::Id => matches!(self, Eq | Ne | In | NotIn | Lt | Lte | Gt | Gte),
+            FieldKind::Enum(_) => matches!(self, Eq | Ne | In | NotIn),
             FieldKind::Time { nullable } => {
                 matches!(self, Eq | Ne | Lt | Lte | Gt | Gte)
                     || (nullable && matches!(self, IsNull | IsNotNull))
@@ -386,8 +392,14 @@ impl<F: QueryField> Query<F> {
     /// Checks bounds and that a cursor belongs to this sort.
     pub fn validate(&self) -> Result<(), ValidationError> {
         self.filter.check_bounds()?;
-        if self.limit == 0 || self.limit > MAX_PAGE_SIZE {
-            return Err(ValidationError::new("limit", "must be between 1 and 1000"));
+        match self.window {
+            Window::Offset(_) if self.limit == 0 || self.limit > MAX_OFFSET_PAGE_SIZE => {
+                return Err(ValidationError::new("limit", "must be between 1 and 10000"));
+            }
+            Window::After(_) if self.limit == 0 || self.limit > MAX_PAGE_SIZE => {
+                return Err(ValidationError::new("limit", "must be between 1 and 1000"));
+            }
+            _ => {}
         }
         if let Window::After(Some(cursor)) = &self.window {
             if cursor.sort != Cursor::sort_tag(&self.sort) {
@@ -592,6 +604,31 @@ mod tests {
         assert!(Condition::parse(KeyField::CreatedAt, Op::IsNull, "").is_err());
         assert!(Condition::parse(KeyField::CreatedAt, Op::Gte, "yesterday").is_err());
         assert!(Condition::parse(KeyField::Type, Op::In, "user,system").is_ok());
+        let id = Uuid::now_v7().to_string();
+        assert!(Condition::parse(KeyField::Id, Op::Gte, &id).is_ok());
+        assert!(Condition::parse(KeyField::Id, Op::Contains, &id).is_err());
+    }
+
+    #[test]
+    fn offset_pages_may_be_larger_than_cursor_pages() {
+        let query = |window: Window, limit: u32| Query::<KeyField> {
+            domain: DomainId::new(),
+            filter: Filter::default(),
+            sort: Sort::parse("name").expect("sortable"),
+            window,
+            limit,
+        };
+        assert!(query(Window::Offset(0), MAX_OFFSET_PAGE_SIZE)
+            .validate()
+            .is_ok());
+        assert!(query(Window::Offset(0), MAX_OFFSET_PAGE_SIZE + 1)
+            .validate()
+            .is_err());
+        assert!(query(Window::After(None), MAX_PAGE_SIZE).validate().is_ok());
+        assert!(query(Window::After(None), MAX_PAGE_SIZE + 1)
+            .validate()
+            .is_err());
+        assert!(query(Window::Offset(0), 0).validate().is_err());
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!   stores `key.version` as the new version, replaces the key's secrets, and never touches
 //!   `last_used_at`, which only `record_last_used` writes;
 //! - a store shared by several nodes publishes every key write (insert, update, delete, with the
-//!   secret hashes before and after) to `watch_changes` sinks on every node, after commit;
+//!   secret hashes before and after) to `watch_changes` sinks on every other node, after commit
+//!   (the writing node's core forgets its own changes as the write returns);
 //! - times keep microsecond precision; lists honour the `Query` exactly (filter, sort, window).
 
 use async_trait::async_trait;

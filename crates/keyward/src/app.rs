@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt as _;
 use keyward_api::ApiState;
 use keyward_core::clock::{Clock, SystemClock};
 use keyward_core::secret::{SecretHasher, SecretToken};
@@ -84,11 +85,17 @@ impl Application {
                 Some(secret)
             }
         };
-        let router = keyward_api::router(ApiState {
+        let api_state = ApiState {
             core: Arc::clone(&core),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             body_limit: config.body_limit_bytes,
-        });
+        };
+        // The vendor-compatible faces live beside the native one, under their own paths.
+        let router = keyward_api::router(api_state.clone())
+            .merge(keyward_compat::yandex::rest_router(api_state.clone()))
+            // gRPC (HTTP/2, h2c) on the same port: axum's server speaks HTTP/1 and HTTP/2.
+            .merge(keyward_compat::yandex::grpc_router(api_state.clone()))
+            .merge(keyward_compat::zenml::router(api_state));
         let flusher = Flusher::spawn(Arc::clone(&core), config.flush_interval);
         // Tests read the port from this exact phrase: keep it.
         tracing::info!("listening on http://{local_addr}");
@@ -142,6 +149,13 @@ impl Application {
                 stopping.notify_one();
             }
         };
+        // No Nagle delay: a gateway check is one small request and one small response on a
+        // kept-alive connection, and each answer should leave as soon as it is written.
+        let listener = listener.tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY");
+            }
+        });
         let server = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -48,17 +48,21 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
-            if db
-                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-                .is_some()
-            {
-                pg_code_is_transient(&code)
-            } else {
-                sqlite_code_is_transient(&code)
+            match db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                Some(pg) => ends_the_session(pg.severity()) || pg_code_is_transient(&code),
+                None => sqlite_code_is_transient(&code),
             }
         }
         _ => false,
     }
+}
+
+/// A FATAL (or PANIC) error ends the session: the server refused or dropped the connection
+/// (terminated by an administrator, the database not accepting connections, shutting down), which
+/// says nothing against the request itself. A query's own errors are ERRORs.
+fn ends_the_session(severity: sqlx::postgres::PgSeverity) -> bool {
+    use sqlx::postgres::PgSeverity;
+    matches!(severity, PgSeverity::Fatal | PgSeverity::Panic)
 }
 
 /// SQLSTATE classes and codes that mean "not now" rather than "never".
@@ -105,6 +109,9 @@ mod tests {
         assert!(pg_code_is_transient("08006"));
         assert!(pg_code_is_transient("57P01"));
         assert!(pg_code_is_transient("3D000"));
+        // "database is not currently accepting connections" is 55000, sent as FATAL.
+        assert!(ends_the_session(sqlx::postgres::PgSeverity::Fatal));
+        assert!(!ends_the_session(sqlx::postgres::PgSeverity::Error));
         assert!(!pg_code_is_transient("23505"));
         assert!(sqlite_code_is_transient("5"));
         assert!(sqlite_code_is_transient("517")); // SQLITE_BUSY_SNAPSHOT

@@ -15,11 +15,15 @@
 //! - `schema.rs`: table and column names, the two dialects, time and id representations.
 //! - `rows.rs`: stored rows back to the model, through the model's own validation.
 //! - `error.rs`: driver errors to `StoreError` (no sqlx type leaves this crate).
+//! - `changes/`: cache coherence across nodes: every key write on PostgreSQL publishes the
+//!   secret hashes it touched (`pg_notify`, in its transaction), and a listener task per node
+//!   feeds them, and the feed's losses and recoveries, to `Store::watch_changes` sinks.
 //!
 //! Stored forms, the same on both backends: times as unix microseconds (`BIGINT`), ids as UUIDs
 //! (`uuid`, or canonical text in SQLite), token sets / CIDRs / metadata / operation details as
 //! JSON (`jsonb`, or text in SQLite), text compared bytewise (`COLLATE "C"` in PostgreSQL).
 
+mod changes;
 mod engine;
 mod error;
 mod postgres;
@@ -48,7 +52,8 @@ pub struct StoreOptions {
     /// reads proceed alongside a write.
     pub max_connections: u32,
     /// How long a query waits for a free (or new) connection before the store answers
-    /// `Unavailable`.
+    /// `Unavailable`. It bounds how long a request hangs while PostgreSQL is unreachable (a
+    /// refused connection is retried until then), so keep it to a few seconds.
     pub acquire_timeout: Duration,
     /// How long a SQLite writer waits for another writer's lock before giving up.
     pub sqlite_busy_timeout: Duration,
@@ -59,7 +64,7 @@ impl Default for StoreOptions {
         Self {
             migrate: true,
             max_connections: 10,
-            acquire_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(2),
             sqlite_busy_timeout: Duration::from_secs(5),
         }
     }

@@ -1,12 +1,16 @@
 //! PostgreSQL, for many stateless keyward nodes sharing one database.
 
 use std::str::FromStr as _;
+use std::sync::Arc;
 
 use anyhow::Context as _;
+use keyward_core::store::ChangeSink;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
+use tokio::sync::watch;
 
+use crate::changes::listener;
 use crate::engine::{delegate_store_to_engine, Engine, Pool};
 use crate::url::redact_url;
 use crate::StoreOptions;
@@ -15,13 +19,16 @@ use crate::StoreOptions;
 pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// A `Store` on a PostgreSQL database. Several nodes may share it: every write is one
-/// transaction, optimistic versions settle concurrent key updates, and migrations take an
-/// advisory lock so nodes starting together apply them once.
+/// transaction, optimistic versions settle concurrent key updates, migrations take an advisory
+/// lock so nodes starting together apply them once, and every key write is published to the
+/// other nodes' caches (`watch_changes`, see `crate::changes`).
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     /// The same pool the engine runs on, kept typed for migrations and shutdown.
     pool: PgPool,
     engine: Engine,
+    /// Set by `close`, and dropped with the last clone: either ends the change-feed tasks.
+    stop: Arc<watch::Sender<bool>>,
 }
 
 impl PostgresStore {
@@ -40,6 +47,7 @@ impl PostgresStore {
         let store = Self {
             engine: Engine::new(Pool::Postgres(pool.clone())),
             pool,
+            stop: Arc::new(watch::Sender::new(false)),
         };
         if options.migrate {
             store.migrate().await?;
@@ -56,9 +64,21 @@ impl PostgresStore {
             .context("migrating the PostgreSQL database")
     }
 
-    /// Closes every connection, waiting for those in use to come back.
+    /// Stops the change feeds and closes every connection, waiting for those in use to come back.
     pub async fn close(&self) {
+        self.stop.send_replace(true);
         self.pool.close().await;
+    }
+
+    /// `Store::watch_changes`: a listener task on a connection of its own, for as long as this
+    /// store (any clone of it) is open.
+    fn start_change_feed(&self, sink: ChangeSink) -> bool {
+        listener::spawn(
+            &self.pool.connect_options(),
+            self.engine.origin(),
+            sink,
+            self.stop.subscribe(),
+        )
     }
 }
 

@@ -132,17 +132,22 @@ pub(crate) fn key(row: &Row) -> anyhow::Result<ApiKey> {
 /// One secret. `prefix` is how the columns are named in a join (`s_slot`, ...), or empty.
 pub(crate) fn secret(row: &Row, prefix: &str) -> anyhow::Result<SecretInfo> {
     let col = |name: &str| format!("{prefix}{name}");
-    let hash: Vec<u8> = row.get(&col("hash"))?;
-    let hash: [u8; 32] = hash
-        .try_into()
-        .map_err(|bytes: Vec<u8>| anyhow!("a secret hash has {} bytes, not 32", bytes.len()))?;
     Ok(SecretInfo {
         slot: SecretSlot::parse(&row.get::<String>(&col("slot"))?)?,
-        hash: SecretHash(hash),
+        hash: secret_hash(row, &col("hash"))?,
         hint: row.get(&col("hint"))?,
         created_at: row.time(&col("created_at"))?,
         expires_at: row.opt_time(&col("expires_at"))?,
     })
+}
+
+/// A secret hash column: exactly 32 bytes.
+pub(crate) fn secret_hash(row: &Row, column: &str) -> anyhow::Result<SecretHash> {
+    let hash: Vec<u8> = row.get(column)?;
+    let hash: [u8; 32] = hash
+        .try_into()
+        .map_err(|bytes: Vec<u8>| anyhow!("a secret hash has {} bytes, not 32", bytes.len()))?;
+    Ok(SecretHash(hash))
 }
 
 /// Whether a joined key row carries a secret (a LEFT JOIN gives NULLs for a key without any).

@@ -79,6 +79,12 @@ impl SqliteStore {
             .context("migrating the SQLite database")
     }
 
+    /// `Store::watch_changes`: one node owns a SQLite file, and its core forgets its own changes
+    /// as it makes them, so there is no one to hear from.
+    fn start_change_feed(&self, _sink: keyward_core::store::ChangeSink) -> bool {
+        false
+    }
+
     /// Closes every connection (and checkpoints the WAL when the last one closes).
     pub async fn close(&self) {
         self.pool.close().await;

@@ -4,7 +4,8 @@
 //!
 //! The database is SQLite by default and PostgreSQL when `KEYWARD_TEST_DATABASE_URL` is set; the
 //! whole suite runs unchanged on both. `restart()` stops the server and builds a new one on the
-//! same database, for persistence tests.
+//! same database, for persistence tests; `spawn_peer()` starts a second node beside the first on
+//! the same database, with a cache of its own, for multi-node tests.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -15,6 +16,7 @@ use ipnet::IpNet;
 use keyward::{Application, Config};
 use keyward_core::clock::{Clock, ManualClock};
 use keyward_core::secret::Pepper;
+use keyward_core::verify::CacheSettings;
 use keyward_core::Keyward;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
@@ -41,6 +43,9 @@ pub struct AppOptions {
     /// Reach the database through this address (a relay the test can cut) instead of directly.
     /// PostgreSQL only: the URL's host and port are replaced by it.
     pub database_via: Option<SocketAddr>,
+    /// The verification cache's settings (the stale window, for outage tests); `None` keeps the
+    /// defaults.
+    pub cache: Option<CacheSettings>,
 }
 
 impl AppOptions {
@@ -84,8 +89,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     config: Config,
     running: Option<Running>,
-    /// Dropped last: the database outlives every server built on it.
-    db: TestDatabase,
+    /// Dropped last: the database outlives every server built on it. Shared with the peers
+    /// `spawn_peer` starts, and dropped with the last of them.
+    db: Arc<TestDatabase>,
 }
 
 struct Running {
@@ -113,6 +119,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         trusted_proxies: options.trusted_proxies,
         root_key_file: None,
         flush_interval: StdDuration::from_millis(50),
+        cache: options.cache.unwrap_or_default(),
         ..Config::default()
     };
     let clock = TestClock(ManualClock::starting_now());
@@ -129,7 +136,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             .expect("a client"),
         config,
         running: Some(running),
-        db,
+        db: Arc::new(db),
     }
 }
 
@@ -220,6 +227,27 @@ impl TestApp {
                 .expect("the server stops within 30 s")
                 .expect("the server task does not panic");
             result.expect("the server shuts down cleanly");
+        }
+    }
+
+    /// Another node on this app's database: a server of its own, with its own cache, built from
+    /// the same configuration (same pepper, same clock, same cache settings) on a new port.
+    /// Changes made through either node must be seen by the other.
+    pub async fn spawn_peer(&self) -> TestApp {
+        let (running, addr, root) = start(self.config.clone(), self.clock.0.clone()).await;
+        assert!(
+            root.is_none(),
+            "a peer joins a database that is already set up"
+        );
+        TestApp {
+            addr,
+            base_url: format!("http://{addr}"),
+            root_token: self.root_token.clone(),
+            clock: self.clock.clone(),
+            client: self.client.clone(),
+            config: self.config.clone(),
+            running: Some(running),
+            db: Arc::clone(&self.db),
         }
     }
 

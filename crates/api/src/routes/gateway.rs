@@ -3,6 +3,9 @@
 //! wildcard). Any method. This is the hot path: the request is read in place (no header map is
 //! cloned), required scopes are collected only when asked for, and the key is never logged.
 
+use std::sync::LazyLock;
+
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -113,15 +116,46 @@ fn required_scopes(query: Option<&str>, headers: &HeaderMap) -> Result<Vec<Strin
     Ok(scopes)
 }
 
+/// 200 with the key's identity. The header values are rendered once per snapshot (per cache
+/// fill) and cloned from there on, which copies no bytes: a cache hit formats nothing.
 fn identity(key: &KeySnapshot) -> Response {
-    let mut response = StatusCode::OK.into_response();
+    let rendered;
+    let values = match key.rendered(IdentityHeaders::render) {
+        Some(values) => values,
+        None => {
+            rendered = IdentityHeaders::render(key);
+            &rendered
+        }
+    };
+    let mut response = Response::new(Body::empty());
     let headers = response.headers_mut();
-    headers.insert(KEY_ID, uuid_header(key.key_id.as_uuid()));
-    headers.insert(OWNER, uuid_header(key.owner.as_uuid()));
-    headers.insert(DOMAIN, uuid_header(key.domain.as_uuid()));
-    headers.insert(ROLES, joined_header(key.roles.iter()));
-    headers.insert(SCOPES, joined_header(key.scopes.iter()));
+    headers.insert(KEY_ID, values.key_id.clone());
+    headers.insert(OWNER, values.owner.clone());
+    headers.insert(DOMAIN, values.domain.clone());
+    headers.insert(ROLES, values.roles.clone());
+    headers.insert(SCOPES, values.scopes.clone());
     response
+}
+
+/// The identity headers of one key snapshot, kept in the snapshot (see `KeySnapshot::rendered`).
+struct IdentityHeaders {
+    key_id: HeaderValue,
+    owner: HeaderValue,
+    domain: HeaderValue,
+    roles: HeaderValue,
+    scopes: HeaderValue,
+}
+
+impl IdentityHeaders {
+    fn render(key: &KeySnapshot) -> Self {
+        Self {
+            key_id: uuid_header(key.key_id.as_uuid()),
+            owner: uuid_header(key.owner.as_uuid()),
+            domain: uuid_header(key.domain.as_uuid()),
+            roles: joined_header(key.roles.iter()),
+            scopes: joined_header(key.scopes.iter()),
+        }
+    }
 }
 
 fn uuid_header(id: Uuid) -> HeaderValue {
@@ -142,19 +176,46 @@ fn joined_header<'a>(items: impl Iterator<Item = &'a str>) -> HeaderValue {
     HeaderValue::from_bytes(text.as_bytes()).unwrap_or(HeaderValue::from_static(""))
 }
 
+/// 401 or 403 with the reason, as a header and as the `VerifyView` body. The bodies are
+/// serialized once per reason and shared: a flood of bad keys costs no JSON encoding.
 fn refusal(reason: Reason) -> Response {
     let (status, challenge) = if reason.is_unauthenticated() {
         (StatusCode::UNAUTHORIZED, true)
     } else {
         (StatusCode::FORBIDDEN, false)
     };
-    let mut response = (status, axum::Json(VerifyView::refused(reason))).into_response();
+    let mut response = Response::new(Body::from(refusal_body(reason)));
+    *response.status_mut() = status;
     let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert(REASON, HeaderValue::from_static(reason.as_str()));
     if challenge {
         headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     response
+}
+
+/// The JSON body of a refusal for `reason`, made by the same view and serializer as every other
+/// verification answer.
+fn refusal_body(reason: Reason) -> Bytes {
+    static BODIES: LazyLock<Vec<(Reason, Bytes)>> = LazyLock::new(|| {
+        Reason::ALL
+            .iter()
+            .map(|&reason| {
+                let json = serde_json::to_vec(&VerifyView::refused(reason))
+                    .expect("a VerifyView always serializes");
+                (reason, Bytes::from(json))
+            })
+            .collect()
+    });
+    BODIES
+        .iter()
+        .find(|(r, _)| *r == reason)
+        .map(|(_, body)| body.clone())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -193,6 +254,10 @@ mod tests {
 
     #[test]
     fn refusals_split_401_from_403() {
+        for &reason in Reason::ALL {
+            let expected = serde_json::to_vec(&VerifyView::refused(reason)).expect("json");
+            assert_eq!(refusal_body(reason), expected);
+        }
         let r = refusal(Reason::Expired);
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(r.headers()[REASON], "EXPIRED");

@@ -11,7 +11,7 @@ use crate::error::{CoreError, CoreResult, Entity, StoreError, ValidationError};
 use crate::ids::{KeyId, PrincipalId};
 use crate::model::{
     cidr::check_cidr_count, AllowedCidr, ApiKey, Description, KeyState, KeyType, Metadata, Name,
-    Principal, SecretInfo, SecretSlot, TargetKind, TokenSet,
+    Operation, Principal, SecretInfo, SecretSlot, TargetKind, TokenSet,
 };
 use crate::query::{Cursor, KeyField, Page, Query, Value, Window};
 use crate::secret::SecretToken;
@@ -247,6 +247,19 @@ impl Keyward {
         id: KeyId,
         patch: KeyPatch,
     ) -> CoreResult<ApiKey> {
+        self.update_key_recorded(caller, id, patch)
+            .await
+            .map(|(key, _)| key)
+    }
+
+    /// `update_key`, also returning the operation that recorded the change, for faces whose
+    /// answer is the change record itself (Yandex's `Operation`).
+    pub async fn update_key_recorded(
+        &self,
+        caller: &Caller,
+        id: KeyId,
+        patch: KeyPatch,
+    ) -> CoreResult<(ApiKey, Operation)> {
         if patch.is_empty() {
             return Err(ValidationError::new("body", "names no field to change").into());
         }
@@ -304,7 +317,7 @@ impl Keyward {
             },
         )
         .await
-        .map(|(key, _)| key)
+        .map(|(key, _, op)| (key, op))
     }
 
     /// Enables or disables a key. Setting the state it already has is not an error and records nothing.
@@ -331,7 +344,7 @@ impl Keyward {
             Ok(None)
         })
         .await
-        .map(|(key, _)| key)
+        .map(|(key, _, _)| key)
     }
 
     /// Issues a new primary secret. The old primary stays valid for `grace` (capped by the key's
@@ -351,7 +364,7 @@ impl Keyward {
         }
         let metadata = json!({ "grace_seconds": grace.whole_seconds() });
         let hasher = self.verifier.hasher().clone();
-        let (key, secret) = self
+        let (key, secret, _) = self
             .change_key(caller, id, "key.rotate", metadata, move |key, _, now, _| {
                 let (secret, info) = new_secret(SecretSlot::Primary, now, &hasher);
                 let old = key
@@ -384,6 +397,17 @@ impl Keyward {
 
     /// Deletes a key; its secrets stop verifying at once on this node.
     pub async fn delete_key(&self, caller: &Caller, id: KeyId) -> CoreResult<ApiKey> {
+        self.delete_key_recorded(caller, id)
+            .await
+            .map(|(key, _)| key)
+    }
+
+    /// `delete_key`, also returning the operation that recorded the deletion.
+    pub async fn delete_key_recorded(
+        &self,
+        caller: &Caller,
+        id: KeyId,
+    ) -> CoreResult<(ApiKey, Operation)> {
         let key = self.get_key(caller, id).await?;
         let cap = caller.admin_of(key.domain, Entity::Key)?;
         if let Some(owner) = self.store.principal(key.owner).await? {
@@ -405,13 +429,13 @@ impl Keyward {
         self.verifier.forget_key(&key);
         match deleted {
             Err(StoreError::Stale) => Err(CoreError::NotFound(Entity::Key)),
-            other => other.map(|()| key).map_err(CoreError::from),
+            other => other.map(|()| (key, op)).map_err(CoreError::from),
         }
     }
 
     /// The read-modify-write every key change shares: load, authorize, refuse external owners,
     /// apply `edit`, bump the version, write with the operation, drop cache entries. Retries when
-    /// another writer got there first.
+    /// another writer got there first. Returns the key, what `edit` made, and the operation.
     async fn change_key<F>(
         &self,
         caller: &Caller,
@@ -419,7 +443,7 @@ impl Keyward {
         action: &'static str,
         metadata: serde_json::Value,
         mut edit: F,
-    ) -> CoreResult<(ApiKey, Option<SecretToken>)>
+    ) -> CoreResult<(ApiKey, Option<SecretToken>, Operation)>
     where
         F: FnMut(&mut ApiKey, &AdminOf, OffsetDateTime, bool) -> CoreResult<Option<SecretToken>>
             + Send,
@@ -455,7 +479,7 @@ impl Keyward {
                 Ok(()) => {
                     self.verifier.forget_key(&before);
                     self.verifier.forget_key(&key);
-                    return Ok((key, secret));
+                    return Ok((key, secret, op));
                 }
                 Err(StoreError::Stale) => continue,
                 Err(other) => return Err(other.into()),

@@ -6,12 +6,15 @@ mod domains;
 mod keys;
 mod operations;
 mod principals;
+mod scopes;
+mod sessions;
 
 pub use bootstrap::Bootstrapped;
 pub use domains::{DomainPatch, NewDomain};
 pub use keys::{CreatedKey, KeyPatch, NewKey, MAX_ROTATION_GRACE};
 pub use operations::Change;
 pub use principals::{NewPrincipal, PrincipalPatch};
+pub use sessions::{Identity, Session};
 
 use std::sync::Arc;
 
@@ -20,7 +23,10 @@ use time::OffsetDateTime;
 use crate::auth::{Authority, Caller, ADMIN_ROLE, ROOT_ROLE};
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
+use crate::ids::DomainId;
+use crate::model::TokenSet;
 use crate::secret::SecretHasher;
+use crate::session::SessionKey;
 use crate::store::Store;
 use crate::verify::{CacheSettings, Decision, Reason, Verifier, VerifyRequest};
 
@@ -29,6 +35,8 @@ pub struct Keyward {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     verifier: Verifier,
+    /// Signs access tokens (`service/sessions.rs`); derived from the pepper.
+    sessions: SessionKey,
 }
 
 impl std::fmt::Debug for Keyward {
@@ -46,11 +54,13 @@ impl Keyward {
         clock: Arc<dyn Clock>,
         cache: &CacheSettings,
     ) -> Self {
+        let sessions = SessionKey::derive(&hasher);
         let verifier = Verifier::new(Arc::clone(&store), hasher, Arc::clone(&clock), cache);
         Self {
             store,
             clock,
             verifier,
+            sessions,
         }
     }
 
@@ -104,19 +114,29 @@ impl Keyward {
                 _ => CoreError::Unauthenticated,
             });
         };
-        let authority = if key.roles.contains(ROOT_ROLE) && self.is_root_domain(key.domain).await? {
-            Authority::Root
-        } else if key.roles.contains(ADMIN_ROLE) {
-            Authority::DomainAdmin(key.domain)
-        } else {
-            return Err(CoreError::Forbidden(
-                "this key has no management role (keyward:admin or keyward:root)".into(),
-            ));
-        };
+        let authority = self.authority_of(&key.roles, key.domain).await?;
         Ok(Caller::new(key.key_id, key.owner, key.domain, authority))
     }
 
-    async fn is_root_domain(&self, id: crate::ids::DomainId) -> CoreResult<bool> {
+    /// What a key with these roles in this domain may administer: `keyward:root` in the root
+    /// domain is root, `keyward:admin` its own domain; anything else is no management key.
+    pub(crate) async fn authority_of(
+        &self,
+        roles: &TokenSet,
+        domain: DomainId,
+    ) -> CoreResult<Authority> {
+        if roles.contains(ROOT_ROLE) && self.is_root_domain(domain).await? {
+            Ok(Authority::Root)
+        } else if roles.contains(ADMIN_ROLE) {
+            Ok(Authority::DomainAdmin(domain))
+        } else {
+            Err(CoreError::Forbidden(
+                "this key has no management role (keyward:admin or keyward:root)".into(),
+            ))
+        }
+    }
+
+    async fn is_root_domain(&self, id: DomainId) -> CoreResult<bool> {
         let domain = self.store.domain(id).await?;
         Ok(domain.is_some_and(|d| d.is_root))
     }

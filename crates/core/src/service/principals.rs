@@ -9,7 +9,7 @@ use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult, Entity, ValidationError};
 use crate::ids::{DomainId, PrincipalId};
 use crate::model::{Description, Name, Principal, PrincipalKind, TargetKind};
-use crate::query::{Page, PrincipalField, Query, Value};
+use crate::query::{Page, PrincipalField, Query, Sort, Value, Window, MAX_OFFSET_PAGE_SIZE};
 
 /// A principal to create. `domain: None` means the caller's home domain.
 #[derive(Debug, Clone)]
@@ -95,6 +95,38 @@ impl Keyward {
         let mut items = self.store.list_principals(&query).await?;
         let next_cursor = next_cursor(&query, &mut items, principal_sort_value);
         Ok(Page { items, next_cursor })
+    }
+
+    /// Counts the principals matching the query's filter (for vendor APIs that report totals).
+    /// The `Store` has no COUNT for principals yet, so this walks the matching rows in pages of
+    /// 10,000; a domain holds few principals. A store-side COUNT can replace it unseen.
+    pub async fn count_principals(
+        &self,
+        caller: &Caller,
+        query: &Query<PrincipalField>,
+    ) -> CoreResult<u64> {
+        caller.admin_of(query.domain, Entity::Domain)?;
+        query.filter.check_bounds()?;
+        let limit = MAX_OFFSET_PAGE_SIZE;
+        let mut counted = 0u64;
+        loop {
+            let page = Query {
+                domain: query.domain,
+                filter: query.filter.clone(),
+                sort: Sort {
+                    field: PrincipalField::Id,
+                    descending: false,
+                },
+                window: Window::Offset(counted),
+                limit,
+            };
+            // The store returns up to `limit + 1` rows: the extra one says more follow.
+            let rows = self.store.list_principals(&page).await?.len() as u64;
+            counted += rows.min(u64::from(limit));
+            if rows <= u64::from(limit) {
+                return Ok(counted);
+            }
+        }
     }
 
     pub async fn update_principal(

@@ -1,15 +1,18 @@
 //! The hot path: `secret → shape & checksum → hash → cache → store → checks → decision`.
 //!
 //! The cache holds one immutable `KeySnapshot` per secret hash (and short-lived negative entries
-//! for unknown hashes). Every change a node makes drops the affected entries at once; positive
-//! entries also expire after a minute as a backstop. Successful uses are recorded in the snapshot
-//! with two atomics and flushed to the store in batches by `Verifier::flush_last_used`.
+//! for unknown hashes). Every change a node makes drops the affected entries at once, and so does
+//! every change another node makes (`apply`, fed by the store's change feed); positive entries
+//! are also reloaded after a minute as a backstop. While the database is away, cached keys keep
+//! being served for the stale window, even past that minute. Successful uses are recorded in the
+//! snapshot with two atomics and flushed to the store in batches by `Verifier::flush_last_used`.
 
 mod decision;
 mod snapshot;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -38,6 +41,9 @@ pub struct VerifyRequest<'a> {
 #[derive(Debug, Clone)]
 pub struct CacheSettings {
     pub max_entries: u64,
+    /// How long a found key is served before it is read again: the backstop behind invalidation.
+    /// When the read fails because the store is unavailable, the cached key is still served,
+    /// within the stale window.
     pub positive_ttl: Duration,
     pub negative_ttl: Duration,
     /// How long cached decisions keep being served after the store's change feed broke (the
@@ -57,8 +63,18 @@ impl Default for CacheSettings {
     }
 }
 
-type Entry = Option<Arc<KeySnapshot>>;
+const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
 
+/// One cached answer: the snapshot of the key owning the hash (`None`: no key does), and until
+/// when it is served without asking the store again.
+#[derive(Clone)]
+struct Entry {
+    snapshot: Option<Arc<KeySnapshot>>,
+    fresh_until: Instant,
+}
+
+/// How long entries stay in the cache at all. A positive entry outlives its freshness by the
+/// stale window, to be served while the store cannot be asked.
 struct EntryExpiry {
     positive: Duration,
     negative: Duration,
@@ -66,7 +82,7 @@ struct EntryExpiry {
 
 impl Expiry<SecretHash, Entry> for EntryExpiry {
     fn expire_after_create(&self, _: &SecretHash, value: &Entry, _: Instant) -> Option<Duration> {
-        Some(if value.is_some() {
+        Some(if value.snapshot.is_some() {
             self.positive
         } else {
             self.negative
@@ -82,13 +98,15 @@ pub struct Verifier {
     cache: Cache<SecretHash, Entry>,
     /// Snapshots used since the last flush. Only a snapshot's first use per interval locks this.
     used: Mutex<Vec<Arc<KeySnapshot>>>,
-    /// Bumped by every invalidation. A load that raced with one does not cache what it read,
-    /// which might predate the change.
+    /// Bumped by every invalidation, before it drops entries. A load that raced with one does
+    /// not keep what it read in the cache, since that might predate the change.
     generation: AtomicU64,
     /// Milliseconds after `started` at which the change feed broke; 0 while it is healthy.
     feed_lost_at: AtomicU64,
     started: Instant,
     stale_window: Duration,
+    positive_ttl: Duration,
+    negative_ttl: Duration,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -109,7 +127,7 @@ impl Verifier {
         let cache = Cache::builder()
             .max_capacity(settings.max_entries)
             .expire_after(EntryExpiry {
-                positive: settings.positive_ttl,
+                positive: settings.positive_ttl.saturating_add(settings.stale_window),
                 negative: settings.negative_ttl,
             })
             .build();
@@ -123,6 +141,8 @@ impl Verifier {
             feed_lost_at: AtomicU64::new(0),
             started: Instant::now(),
             stale_window: settings.stale_window,
+            positive_ttl: settings.positive_ttl,
+            negative_ttl: settings.negative_ttl,
         }
     }
 
@@ -142,14 +162,33 @@ impl Verifier {
         } else {
             None
         };
-        let entry = match cached {
-            Some(entry) => entry,
-            None => self.load(hash).await?,
+        let snapshot = match cached {
+            Some(entry) if Instant::now() < entry.fresh_until => entry.snapshot,
+            // Due for a reload. With the change feed down the store most likely is too, and the
+            // stale window (checked above) already allows what is cached: serve it without
+            // waiting on the store. Otherwise ask, and fall back on it if the store cannot answer:
+            // a change since would have dropped it.
+            Some(Entry {
+                snapshot: Some(stale),
+                ..
+            }) if self.feed_is_lost() => Some(stale),
+            Some(Entry {
+                snapshot: Some(stale),
+                ..
+            }) => match self.load(hash).await {
+                Err(CoreError::Unavailable) => Some(stale),
+                loaded => loaded?,
+            },
+            _ => self.load(hash).await?,
         };
-        let Some(snapshot) = entry else {
+        let Some(snapshot) = snapshot else {
             return Ok(Decision::deny(Reason::NotFound));
         };
         Ok(self.decide(snapshot, &request))
+    }
+
+    fn feed_is_lost(&self) -> bool {
+        self.feed_lost_at.load(Ordering::Relaxed) != 0
     }
 
     /// False once the change feed has been down for longer than the stale window.
@@ -169,7 +208,7 @@ impl Verifier {
     pub fn apply(&self, event: ChangeEvent) {
         match event {
             ChangeEvent::Keys(hashes) => {
-                self.generation.fetch_add(1, Ordering::AcqRel);
+                self.generation.fetch_add(1, Ordering::SeqCst);
                 for hash in &hashes {
                     self.cache.invalidate(hash);
                 }
@@ -186,29 +225,50 @@ impl Verifier {
             }
             ChangeEvent::Restored => {
                 self.forget_all();
-                self.feed_lost_at.store(0, Ordering::Release);
-                tracing::info!("change feed restored: cache dropped");
+                if self.feed_lost_at.swap(0, Ordering::AcqRel) != 0 {
+                    tracing::info!("change feed restored: cache dropped");
+                } else {
+                    // The feed's first start, or a notification meaning "everything changed".
+                    tracing::debug!("change feed (re)started: cache dropped");
+                }
             }
         }
     }
 
-    async fn load(&self, hash: SecretHash) -> CoreResult<Entry> {
-        let generation = self.generation.load(Ordering::Acquire);
+    async fn load(&self, hash: SecretHash) -> CoreResult<Option<Arc<KeySnapshot>>> {
+        let generation = self.generation.load(Ordering::SeqCst);
         let key = self
             .store
             .key_by_secret_hash(&hash)
             .await
             .map_err(CoreError::from)?;
-        let entry = key.and_then(|key| {
+        let snapshot = key.and_then(|key| {
             key.secrets
                 .iter()
                 .find(|s| s.hash == hash)
                 .map(|secret| Arc::new(KeySnapshot::new(&key, secret)))
         });
-        if self.generation.load(Ordering::Acquire) == generation && self.cache_is_trusted() {
-            self.cache.insert(hash, entry.clone());
+        if self.generation.load(Ordering::SeqCst) == generation && self.cache_is_trusted() {
+            let fresh_for = if snapshot.is_some() {
+                self.positive_ttl
+            } else {
+                self.negative_ttl
+            };
+            let now = Instant::now();
+            let entry = Entry {
+                snapshot: snapshot.clone(),
+                // A configured TTL too large to add means "for as long as the cache keeps it".
+                fresh_until: now.checked_add(fresh_for).unwrap_or(now + YEAR),
+            };
+            self.cache.insert(hash, entry);
+            // An invalidation that ran between the check above and the insert found nothing to
+            // drop; look again and drop what was just cached, which may predate it.
+            fence(Ordering::SeqCst);
+            if self.generation.load(Ordering::SeqCst) != generation {
+                self.cache.invalidate(&hash);
+            }
         }
-        Ok(entry)
+        Ok(snapshot)
     }
 
     fn decide(&self, snapshot: Arc<KeySnapshot>, request: &VerifyRequest<'_>) -> Decision {
@@ -252,26 +312,21 @@ impl Verifier {
         if drained.is_empty() {
             return Ok(0);
         }
-        let mut batch: Vec<(KeyId, OffsetDateTime)> = Vec::with_capacity(drained.len());
+        // A key can appear more than once (two live secrets, or a snapshot replaced after a
+        // change): keep its latest time. A map, because a busy second uses many thousand keys.
+        let mut latest: HashMap<KeyId, OffsetDateTime> = HashMap::with_capacity(drained.len());
         for snapshot in &drained {
-            snapshot.pending.store(false, Ordering::Release);
-            let micros = snapshot.last_used_micros.load(Ordering::Relaxed);
-            let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-            match batch.iter_mut().find(|(id, _)| *id == snapshot.key_id) {
-                Some((_, existing)) if *existing < at => *existing = at,
-                Some(_) => {}
-                None => batch.push((snapshot.key_id, at)),
-            }
+            let at = snapshot.take_use();
+            latest
+                .entry(snapshot.key_id)
+                .and_modify(|t| *t = (*t).max(at))
+                .or_insert(at);
         }
+        let batch: Vec<(KeyId, OffsetDateTime)> = latest.into_iter().collect();
         if let Err(error) = self.store.record_last_used(&batch).await {
             // Keep the uses for the next flush; the snapshots still hold their times.
             if let Ok(mut used) = self.used.lock() {
-                for snapshot in drained {
-                    if !snapshot.pending.swap(true, Ordering::AcqRel) {
-                        used.push(snapshot);
-                    }
-                }
+                used.extend(drained.into_iter().filter(|s| s.requeue()));
             }
             return Err(error.into());
         }
@@ -280,7 +335,7 @@ impl Verifier {
 
     /// Drops every cached entry of `key` (call after any change to it, on this node).
     pub fn forget_key(&self, key: &ApiKey) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.generation.fetch_add(1, Ordering::SeqCst);
         for secret in &key.secrets {
             self.cache.invalidate(&secret.hash);
         }
@@ -288,13 +343,13 @@ impl Verifier {
 
     /// Drops one hash's entry (a new secret may have a negative entry; drop it).
     pub fn forget_hash(&self, hash: &SecretHash) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.generation.fetch_add(1, Ordering::SeqCst);
         self.cache.invalidate(hash);
     }
 
     /// Drops everything (after missed notifications from other nodes).
     pub fn forget_all(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.generation.fetch_add(1, Ordering::SeqCst);
         self.cache.invalidate_all();
     }
 }

@@ -1,7 +1,9 @@
 //! The immutable view of one secret's key that the verify path needs, shared through the cache.
 
+use std::any::Any;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::OnceLock;
 
 use ipnet::IpNet;
 use time::OffsetDateTime;
@@ -9,8 +11,12 @@ use time::OffsetDateTime;
 use crate::ids::{DomainId, KeyId, PrincipalId};
 use crate::model::{cidr::canonical, ApiKey, KeyState, SecretInfo, TokenSet};
 
+/// Uses closer together than this record one time (see `KeySnapshot::mark_used`).
+const LAST_USED_RESOLUTION_MICROS: i64 = 1_000;
+/// `last_used_micros` of a snapshot not used yet.
+const NEVER_USED: i64 = i64::MIN;
+
 /// Everything verification checks, for one secret of one key. Built once per cache fill.
-#[derive(Debug)]
 pub struct KeySnapshot {
     pub key_id: KeyId,
     pub domain: DomainId,
@@ -23,9 +29,27 @@ pub struct KeySnapshot {
     pub allowed: Vec<IpNet>,
     pub roles: TokenSet,
     pub scopes: TokenSet,
-    /// Unix micros of the latest successful use not yet flushed; see `LastUsed`.
-    pub(crate) last_used_micros: AtomicI64,
-    pub(crate) pending: AtomicBool,
+    /// Unix micros of the latest recorded use (`NEVER_USED` before the first); see `mark_used`.
+    last_used_micros: AtomicI64,
+    /// Set while the snapshot waits in the verifier's queue for the next flush.
+    pending: AtomicBool,
+    /// What a face renders from this snapshot once and reuses on every hit (the gateway's
+    /// response header values), so a cache hit formats nothing. Typed as `Any` because the core
+    /// knows no transport types; see [`KeySnapshot::rendered`].
+    rendered: OnceLock<Box<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for KeySnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeySnapshot")
+            .field("key_id", &self.key_id)
+            .field("domain", &self.domain)
+            .field("owner", &self.owner)
+            .field("enabled", &self.enabled)
+            .field("expires_at", &self.expires_at)
+            .field("secret_expires_at", &self.secret_expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl KeySnapshot {
@@ -41,9 +65,20 @@ impl KeySnapshot {
             allowed: key.allowed_cidrs.iter().map(|c| c.cidr).collect(),
             roles: key.roles.clone(),
             scopes: key.scopes.clone(),
-            last_used_micros: AtomicI64::new(0),
+            last_used_micros: AtomicI64::new(NEVER_USED),
             pending: AtomicBool::new(false),
+            rendered: OnceLock::new(),
         }
+    }
+
+    /// The face's rendering of this snapshot, made by `render` on first use and kept for the
+    /// snapshot's life (a change to the key replaces the snapshot, so it cannot go stale).
+    /// One face owns the slot: `None` when another type was stored first, and the caller then
+    /// renders for itself.
+    pub fn rendered<T: Any + Send + Sync>(&self, render: impl FnOnce(&Self) -> T) -> Option<&T> {
+        self.rendered
+            .get_or_init(|| Box::new(render(self)))
+            .downcast_ref::<T>()
     }
 
     pub fn is_expired_at(&self, now: OffsetDateTime) -> bool {
@@ -69,9 +104,126 @@ impl KeySnapshot {
         required.into_iter().all(|s| self.scopes.contains(s))
     }
 
+    /// Records a use at `now`; true when this is the first use since the last flush, and the
+    /// caller must queue the snapshot for the next one.
+    ///
+    /// A use within a millisecond after the recorded one changes nothing: a hot key is used on
+    /// every core at once, and writing its time on each use would make every core take the
+    /// cache line exclusively. "Last used" is therefore exact to the millisecond. When a newer
+    /// time is written, the release of the `pending` swap publishes it to the flusher's acquire
+    /// (see `take_use`).
     pub(crate) fn mark_used(&self, now: OffsetDateTime) -> bool {
         let micros = (now.unix_timestamp_nanos() / 1_000) as i64;
+        let recorded = self.last_used_micros.load(Ordering::Relaxed);
+        if recorded != NEVER_USED && micros < recorded.saturating_add(LAST_USED_RESOLUTION_MICROS) {
+            return false;
+        }
         self.last_used_micros.fetch_max(micros, Ordering::Relaxed);
         !self.pending.swap(true, Ordering::AcqRel)
+    }
+
+    /// Takes this snapshot out of the flush queue and answers its latest recorded use. The
+    /// swap's acquire pairs with `mark_used`'s release, so a use recorded concurrently is either
+    /// seen here or queues the snapshot again.
+    pub(crate) fn take_use(&self) -> OffsetDateTime {
+        self.pending.swap(false, Ordering::AcqRel);
+        let micros = self.last_used_micros.load(Ordering::Relaxed);
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// Puts the snapshot back in the queue after a failed flush; false when a use since then
+    /// already did.
+    pub(crate) fn requeue(&self) -> bool {
+        !self.pending.swap(true, Ordering::AcqRel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use time::macros::datetime;
+    use time::Duration;
+
+    use super::*;
+    use crate::ids::{DomainId, KeyId, PrincipalId};
+    use crate::model::{Description, KeyType, Metadata, Name, SecretSlot};
+    use crate::secret::SecretHash;
+
+    fn snapshot() -> KeySnapshot {
+        let at = datetime!(2026-01-01 00:00 UTC);
+        let secret = SecretInfo {
+            slot: SecretSlot::Primary,
+            hash: SecretHash([7; 32]),
+            hint: "kw_…abcd".into(),
+            created_at: at,
+            expires_at: None,
+        };
+        let key = ApiKey {
+            id: KeyId::new(),
+            domain: DomainId::new(),
+            owner: PrincipalId::new(),
+            name: Name::parse("name", "k").expect("valid"),
+            description: Description::default(),
+            key_type: KeyType::User,
+            state: KeyState::Enabled,
+            roles: TokenSet::default(),
+            scopes: TokenSet::default(),
+            allowed_cidrs: Vec::new(),
+            expires_at: None,
+            metadata: Metadata::default(),
+            created_at: at,
+            updated_at: at,
+            last_used_at: None,
+            last_rotated_at: None,
+            secrets: vec![secret.clone()],
+            version: 1,
+        };
+        KeySnapshot::new(&key, &secret)
+    }
+
+    #[test]
+    fn a_snapshot_is_queued_once_per_flush_and_keeps_its_latest_use() {
+        let s = snapshot();
+        let t = datetime!(2026-02-01 10:00 UTC);
+        assert!(s.mark_used(t), "the first use queues the snapshot");
+        assert!(!s.mark_used(t + Duration::seconds(5)), "already queued");
+        assert_eq!(s.take_use(), t + Duration::seconds(5));
+        assert!(
+            s.mark_used(t + Duration::seconds(6)),
+            "queued again after a flush"
+        );
+        assert!(!s.requeue(), "a use since the flush already queued it");
+    }
+
+    #[test]
+    fn uses_within_a_millisecond_record_one_time() {
+        let s = snapshot();
+        let t = datetime!(2026-02-01 10:00 UTC);
+        assert!(s.mark_used(t));
+        assert!(!s.mark_used(t + Duration::microseconds(999)));
+        assert_eq!(s.take_use(), t);
+        // Nothing new to write: the flushed time is within a millisecond of the latest use.
+        assert!(!s.mark_used(t + Duration::microseconds(500)));
+        assert!(s.mark_used(t + Duration::milliseconds(1)));
+        assert_eq!(s.take_use(), t + Duration::milliseconds(1));
+    }
+
+    #[test]
+    fn a_rendering_is_made_once_and_reused() {
+        let s = snapshot();
+        let made = AtomicUsize::new(0);
+        let render = |_: &KeySnapshot| {
+            made.fetch_add(1, Ordering::Relaxed);
+            String::from("rendered")
+        };
+        assert_eq!(s.rendered(render).map(String::as_str), Some("rendered"));
+        assert_eq!(s.rendered(render).map(String::as_str), Some("rendered"));
+        assert_eq!(made.load(Ordering::Relaxed), 1);
+        assert!(
+            s.rendered(|_| 5u32).is_none(),
+            "the slot belongs to its first type"
+        );
     }
 }

@@ -74,7 +74,9 @@ pub struct ServerArgs {
     )]
     pub cache_max_entries: Option<u64>,
 
-    /// How long a found key stays cached (changes on this node drop it at once) [default: 60s].
+    /// How long a found key is served from the cache before it is read again (changes on any node
+    /// drop it at once; while the database is away it is served on, within the stale window)
+    /// [default: 60s].
     #[arg(long, env = "KEYWARD_CACHE_POSITIVE_TTL", value_name = "DURATION",
           value_parser = parse_duration, help_heading = "Cache")]
     pub cache_positive_ttl: Option<Duration>,

@@ -1,6 +1,6 @@
 //! Keys and their secrets: the managed object and the verify path's one query.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use keyward_core::error::{Entity, StoreError};
 use keyward_core::ids::KeyId;
@@ -12,9 +12,7 @@ use sea_query::{
     Alias, Asterisk, DeleteStatement, Expr, InsertStatement, Order, SelectStatement, SimpleExpr,
     UpdateStatement,
 };
-use sea_query_binder::SqlxValues;
 use sqlx::error::ErrorKind;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::operations::insert_operation;
@@ -23,10 +21,6 @@ use crate::error::{conflict, corrupt, db_error, violation};
 use crate::query_sql;
 use crate::rows::{self, cidrs_json, token_set_json, Row};
 use crate::schema::{json, micros, opt_micros, ApiKeys, Dialect, KeySecrets, Stmt};
-
-/// Most `(id, time)` pairs in one `record_last_used` statement: well under both backends' limits
-/// on bound parameters, big enough that a busy second is a handful of statements.
-const LAST_USED_CHUNK: usize = 500;
 
 /// What a failed key write means: a name clash, a missing owner, or something else.
 fn key_write_error(error: sqlx::Error, key: &ApiKey, context: &str) -> StoreError {
@@ -129,8 +123,59 @@ async fn insert_secrets(tx: &mut Tx, dialect: Dialect, key: &ApiKey) -> StoreRes
     Ok(())
 }
 
+/// Deletes every secret of key `id`; answers the hashes they had.
+async fn remove_secrets(tx: &mut Tx, dialect: Dialect, id: KeyId) -> StoreResult<Vec<SecretHash>> {
+    let mut delete = DeleteStatement::new();
+    delete
+        .from_table(KeySecrets::Table)
+        .and_where(Expr::col(KeySecrets::KeyId).eq(dialect.uuid(id.as_uuid())))
+        .returning_col(KeySecrets::Hash);
+    let removed = tx
+        .fetch_all(dialect.build(&delete))
+        .await
+        .map_err(|e| db_error(e, "removing a key's secrets"))?;
+    removed
+        .iter()
+        .map(|row| rows::secret_hash(row, "hash"))
+        .collect::<anyhow::Result<_>>()
+        .map_err(corrupt)
+}
+
+fn hashes_of(key: &ApiKey) -> Vec<SecretHash> {
+    key.secrets.iter().map(|secret| secret.hash).collect()
+}
+
 impl Engine {
+    /// Inserts a key with its secrets and operation; on SQLite through the group-commit writer
+    /// (`group_commit.rs`), which commits concurrent inserts together.
     pub async fn insert_key(&self, key: &ApiKey, op: &Operation) -> StoreResult<()> {
+        match &self.key_inserts {
+            Some(group) => group.insert(self, key, op).await,
+            None => self.insert_key_now(key, op).await,
+        }
+    }
+
+    /// One key in a transaction of its own.
+    pub(super) async fn insert_key_now(&self, key: &ApiKey, op: &Operation) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        self.insert_key_in(&mut tx, key, op).await?;
+        tx.commit().await
+    }
+
+    /// Several keys in one transaction: all of them, or (on any error) none.
+    pub(super) async fn insert_keys_together(
+        &self,
+        keys: &[(&ApiKey, &Operation)],
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        for (key, op) in keys {
+            self.insert_key_in(&mut tx, key, op).await?;
+        }
+        tx.commit().await
+    }
+
+    /// The statements of one key insert, in the caller's transaction.
+    async fn insert_key_in(&self, tx: &mut Tx, key: &ApiKey, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut insert = InsertStatement::new();
         insert
@@ -173,13 +218,13 @@ impl Engine {
                 opt_micros(key.last_rotated_at).into(),
                 key.version.into(),
             ]);
-        let mut tx = self.begin_write().await?;
         tx.execute(dialect.build(&insert))
             .await
             .map_err(|e| key_write_error(e, key, "inserting a key"))?;
-        insert_secrets(&mut tx, dialect, key).await?;
-        insert_operation(&mut tx, dialect, op).await?;
-        tx.commit().await
+        insert_secrets(tx, dialect, key).await?;
+        insert_operation(tx, dialect, op).await?;
+        // A new secret's hash may sit in another node's cache as "unknown".
+        tx.publish_key_change(&self.origin, &hashes_of(key)).await
     }
 
     pub async fn key(&self, id: KeyId) -> StoreResult<Option<ApiKey>> {
@@ -275,7 +320,6 @@ impl Engine {
         op: &Operation,
     ) -> StoreResult<()> {
         let dialect = self.dialect();
-        let key_id = dialect.uuid(key.id.as_uuid());
         let mut update = UpdateStatement::new();
         update
             .table(ApiKeys::Table)
@@ -299,7 +343,7 @@ impl Engine {
                 ),
                 (ApiKeys::Version, key.version.into()),
             ])
-            .and_where(Expr::col(ApiKeys::Id).eq(key_id.clone()))
+            .and_where(Expr::col(ApiKeys::Id).eq(dialect.uuid(key.id.as_uuid())))
             .and_where(Expr::col(ApiKeys::Version).eq(expected_version));
         let mut tx = self.begin_write().await?;
         let changed = tx
@@ -309,19 +353,15 @@ impl Engine {
         if changed == 0 {
             return Err(StoreError::Stale);
         }
-        let mut delete = DeleteStatement::new();
-        delete
-            .from_table(KeySecrets::Table)
-            .and_where(Expr::col(KeySecrets::KeyId).eq(key_id));
-        tx.execute(dialect.build(&delete))
-            .await
-            .map_err(|e| db_error(e, "removing a key's old secrets"))?;
+        let mut changed_hashes = remove_secrets(&mut tx, dialect, key.id).await?;
         insert_secrets(&mut tx, dialect, key).await?;
         insert_operation(&mut tx, dialect, op).await?;
+        changed_hashes.extend(hashes_of(key));
+        tx.publish_key_change(&self.origin, &changed_hashes).await?;
         tx.commit().await
     }
 
-    /// Deletes the key and (by cascade) its secrets; `Stale` when it is already gone.
+    /// Deletes the key and its secrets; `Stale` when it is already gone.
     pub async fn delete_key(&self, id: KeyId, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut delete = DeleteStatement::new();
@@ -329,6 +369,8 @@ impl Engine {
             .from_table(ApiKeys::Table)
             .and_where(Expr::col(ApiKeys::Id).eq(dialect.uuid(id.as_uuid())));
         let mut tx = self.begin_write().await?;
+        // Explicitly rather than by cascade, to learn the hashes other nodes must forget.
+        let old_hashes = remove_secrets(&mut tx, dialect, id).await?;
         let deleted = tx
             .execute(dialect.build(&delete))
             .await
@@ -337,59 +379,7 @@ impl Engine {
             return Err(StoreError::Stale);
         }
         insert_operation(&mut tx, dialect, op).await?;
+        tx.publish_key_change(&self.origin, &old_hashes).await?;
         tx.commit().await
-    }
-
-    /// One transaction per batch, one statement per `LAST_USED_CHUNK` keys. Each key's latest
-    /// time wins, a stored time is only ever moved forward, and keys that are gone are skipped.
-    /// Rows are touched in id order so two nodes flushing at once cannot deadlock each other.
-    pub async fn record_last_used(&self, uses: &[(KeyId, OffsetDateTime)]) -> StoreResult<()> {
-        let mut latest: BTreeMap<Uuid, i64> = BTreeMap::new();
-        for (id, at) in uses {
-            let at = micros(*at);
-            latest
-                .entry(id.as_uuid())
-                .and_modify(|t| *t = (*t).max(at))
-                .or_insert(at);
-        }
-        if latest.is_empty() {
-            return Ok(());
-        }
-        let dialect = self.dialect();
-        let latest: Vec<(Uuid, i64)> = latest.into_iter().collect();
-        let mut tx = self.begin_write().await?;
-        for chunk in latest.chunks(LAST_USED_CHUNK) {
-            tx.execute(last_used_statement(dialect, chunk))
-                .await
-                .map_err(|e| db_error(e, "recording last use"))?;
-        }
-        tx.commit().await
-    }
-}
-
-/// `UPDATE … FROM (VALUES …)`: written as text because sea-query cannot express it; only
-/// placeholders are interpolated. Both backends name VALUES columns `column1`, `column2`.
-fn last_used_statement(dialect: Dialect, chunk: &[(Uuid, i64)]) -> Stmt {
-    let mut values = Vec::with_capacity(chunk.len() * 2);
-    let mut rows = Vec::with_capacity(chunk.len());
-    for (i, (id, at)) in chunk.iter().enumerate() {
-        rows.push(format!(
-            "({}, {})",
-            dialect.placeholder(2 * i + 1),
-            dialect.placeholder(2 * i + 2)
-        ));
-        values.push(dialect.uuid(*id));
-        values.push(sea_query::Value::BigInt(Some(*at)));
-    }
-    let sql = format!(
-        "UPDATE api_keys SET last_used_at = u.column2 \
-         FROM (VALUES {}) AS u \
-         WHERE api_keys.id = u.column1 \
-         AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < u.column2)",
-        rows.join(", ")
-    );
-    Stmt {
-        sql,
-        values: SqlxValues(sea_query::Values(values)),
     }
 }

@@ -4,10 +4,15 @@
 //! open a pool and hand it to an `Engine`.
 
 mod domains;
+mod group_commit;
 mod keys;
+mod last_used;
 mod operations;
 mod principals;
 
+use std::sync::Arc;
+
+use keyward_core::secret::SecretHash;
 use keyward_core::store::StoreResult;
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
@@ -26,11 +31,34 @@ pub(crate) enum Pool {
 #[derive(Debug, Clone)]
 pub(crate) struct Engine {
     pool: Pool,
+    /// Signs this store's change notifications, so its own listener can skip them.
+    origin: Arc<str>,
+    /// SQLite: key inserts go through one writer that commits them in groups
+    /// (`group_commit.rs`). `None` on PostgreSQL and in that writer itself.
+    key_inserts: Option<Arc<group_commit::KeyInserts>>,
 }
 
 impl Engine {
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        let key_inserts = matches!(pool, Pool::Sqlite(_)).then(Arc::default);
+        Self {
+            pool,
+            origin: crate::changes::new_origin().into(),
+            key_inserts,
+        }
+    }
+
+    /// This engine, writing each key insert itself (the group-commit writer's own engine).
+    fn direct(&self) -> Self {
+        Self {
+            key_inserts: None,
+            ..self.clone()
+        }
+    }
+
+    /// The name this store's change notifications carry (see `crate::changes`).
+    pub fn origin(&self) -> Arc<str> {
+        Arc::clone(&self.origin)
     }
 
     fn dialect(&self) -> Dialect {
@@ -158,6 +186,22 @@ impl Tx {
         })
     }
 
+    /// Tells every node that the key whose secrets had or now have these hashes changed
+    /// (`crate::changes`). PostgreSQL delivers it on commit and drops it on rollback; SQLite
+    /// serves one node, whose core forgets its own changes, so it publishes nothing.
+    async fn publish_key_change(&mut self, origin: &str, hashes: &[SecretHash]) -> StoreResult<()> {
+        let Tx::Postgres(tx) = self else {
+            return Ok(());
+        };
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(crate::changes::CHANNEL)
+            .bind(crate::changes::encode(origin, hashes))
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| db_error(e, "publishing a key change"))?;
+        Ok(())
+    }
+
     async fn commit(self) -> StoreResult<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await,
@@ -167,7 +211,8 @@ impl Tx {
     }
 }
 
-/// Implements `Store` for a type with an `engine: Engine` field by delegating every method.
+/// Implements `Store` for a type with an `engine: Engine` field by delegating every method, and
+/// `watch_changes` to the type's own `start_change_feed`.
 macro_rules! delegate_store_to_engine {
     ($store:ty) => {
         const _: () = {
@@ -175,11 +220,14 @@ macro_rules! delegate_store_to_engine {
             use keyward_core::model::{ApiKey, Domain, Operation, Principal};
             use keyward_core::query::{KeyField, OperationQuery, PrincipalField, Query};
             use keyward_core::secret::SecretHash;
-            use keyward_core::store::{Store, StoreResult};
+            use keyward_core::store::{ChangeSink, Store, StoreResult};
             use time::OffsetDateTime;
 
             #[async_trait::async_trait]
             impl Store for $store {
+                fn watch_changes(&self, sink: ChangeSink) -> bool {
+                    self.start_change_feed(sink)
+                }
                 async fn ping(&self) -> StoreResult<()> {
                     self.engine.ping().await
                 }

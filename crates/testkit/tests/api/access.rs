@@ -152,8 +152,13 @@ async fn a_key_without_a_management_role_is_403_everywhere() {
         assert_eq!(status, 403, "{call}: {body}");
         assert_eq!(body["error"]["code"], json!("FORBIDDEN"), "{call}");
     }
-    let stored = app.stored_key(&plain.id).await;
-    assert_eq!(stored, plain.key, "nothing changed");
+    // Its refused management calls still count as uses (written behind), so compare the rest.
+    let mut stored = app.stored_key(&plain.id).await;
+    let mut expected = plain.key.clone();
+    for key in [&mut stored, &mut expected] {
+        key.as_object_mut().expect("object").remove("last_used_at");
+    }
+    assert_eq!(stored, expected, "nothing changed");
     assert_eq!(
         app.verify_code(&plain.secret).await,
         "VALID",

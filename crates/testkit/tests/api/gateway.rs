@@ -86,10 +86,12 @@ async fn any_method_and_any_sub_path_is_verified() {
     let (_, key) = key_with(&app, json!({"name": "gw"})).await;
     for method in [
         Method::GET,
+        Method::HEAD,
         Method::POST,
         Method::PUT,
         Method::DELETE,
         Method::PATCH,
+        Method::OPTIONS,
     ] {
         for path in ["/v1/auth", "/v1/auth/some/path", "/v1/auth/x?y=z"] {
             let reply = app

@@ -1,0 +1,430 @@
+//! The HTTP load harness behind `cargo run --release -p keyward-bench --bin loadtest`: keyward
+//! (the real binary, on the 1,000,000-key fixture) against the ceiling server, same load, A/B
+//! alternated over rounds, medians reported; optionally against a real ZenML server too.
+//!
+//! - `servers.rs`: the child processes, their address, stderr and peak RSS.
+//! - `wrk.rs`: the load generator and its Lua scripts.
+//! - `scenarios.rs`: what is measured.
+//! - `db_writes.rs`: database commits during the verify load, seen from outside.
+//! - `report.rs`: medians and tables. `zenml.rs`: the peer.
+
+pub mod db_writes;
+pub mod report;
+pub mod scenarios;
+pub mod servers;
+pub mod wrk;
+pub mod zenml;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use keyward_core::secret::SecretToken;
+
+use crate::fixture::{self, Fixture};
+use report::Sample;
+use servers::Server;
+use wrk::{Load, Outcome};
+
+/// `loadtest`'s options.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "loadtest",
+    about = "keyward against a ceiling server (and ZenML), same machine, same load"
+)]
+pub struct Args {
+    /// Rounds of A/B runs; the table shows medians.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Length of each run, e.g. `10s`, `500ms`.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Open connections.
+    #[arg(long, default_value_t = 32)]
+    pub connections: u32,
+    /// wrk threads (the generator shares the machine with the server).
+    #[arg(long, default_value_t = 1)]
+    pub threads: u32,
+    /// Keys in the fixture.
+    #[arg(long, default_value_t = fixture::FIXTURE_KEYS)]
+    pub keys: u64,
+    /// Also start a real ZenML 0.98 server and compare.
+    #[arg(long)]
+    pub with_zenml: bool,
+    /// Use the release binaries as they are instead of building them first.
+    #[arg(long)]
+    pub no_build: bool,
+    /// Build (or find) the fixture, print how long it took, and stop.
+    #[arg(long)]
+    pub fixture_only: bool,
+    /// Only these scenarios (substring of their name); all when not given.
+    #[arg(long)]
+    pub only: Vec<String>,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, "s"), |i| text.split_at(i));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("bad duration `{text}`"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("bad duration unit in `{text}` (ms, s, m)")),
+    }
+}
+
+/// Runs everything and prints the tables.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let fixture = fixture::ensure(args.keys).await?;
+    println!(
+        "fixture: {} keys in {}, {} (built in {:.1} s)",
+        fixture.keys,
+        fixture.dir.display(),
+        if fixture.reused {
+            "reused"
+        } else {
+            "built now"
+        },
+        fixture.build_seconds
+    );
+    if args.fixture_only {
+        return Ok(());
+    }
+    let binaries = release_binaries(args.no_build)?;
+    let wrk_path = wrk::ensure_installed()?;
+    let work = fixture::fixtures_root().join("work").join("loadtest");
+    std::fs::create_dir_all(&work)?;
+    let db = work.join("keyward.db");
+    let db_url = fixture.copy_to(&db)?;
+    let files = KeyFiles::write(&work, &fixture)?;
+    let run_tag = format!("{:x}", std::process::id());
+    let scenarios: Vec<scenarios::Scenario> =
+        scenarios::all(&files.as_files(), &fixture.admin_secret, &run_tag)
+            .into_iter()
+            .filter(|s| {
+                args.only.is_empty() || args.only.iter().any(|o| s.name.contains(o.as_str()))
+            })
+            .collect();
+    let mut scripts = Vec::new();
+    for (i, scenario) in scenarios.iter().enumerate() {
+        let path = work.join(format!("scenario-{i}.lua"));
+        wrk::write_script(&path, &scenario.template)?;
+        scripts.push(path);
+    }
+    let load = Load {
+        connections: args.connections,
+        threads: args.threads,
+        duration: args.duration,
+    };
+    let keyward = servers::keyward(&binaries.keyward, &db_url, &fixture.pepper)?;
+    let ceiling = servers::ceiling(&binaries.ceiling)?;
+    println!(
+        "keyward {} (pid {}), ceiling {} (pid {}); {} connections, {} wrk thread(s), {:?} per run, {} rounds",
+        keyward.base, keyward.pid(), ceiling.base, ceiling.pid(), load.connections, load.threads, load.duration, args.rounds
+    );
+    warm_up(&wrk_path, &[&keyward, &ceiling], &scripts, &scenarios)?;
+
+    let mut samples: Vec<[Vec<Sample>; 2]> =
+        scenarios.iter().map(|_| [Vec::new(), Vec::new()]).collect();
+    let mut writes = WriteTally::default();
+    for round in 0..args.rounds {
+        for (i, scenario) in scenarios.iter().enumerate() {
+            let order: [(usize, &Server); 2] = if round % 2 == 0 {
+                [(0, &keyward), (1, &ceiling)]
+            } else {
+                [(1, &ceiling), (0, &keyward)]
+            };
+            for (slot, server) in order {
+                let watch_writes = slot == 0 && scenario.name == scenarios::VALID_KEYS;
+                let counter = if watch_writes {
+                    Some(db_writes::CommitCounter::start(&db).await?)
+                } else {
+                    None
+                };
+                let reset = server.reset_peak_rss();
+                let started = Instant::now();
+                let load = Load {
+                    connections: scenario.connections.unwrap_or(load.connections),
+                    ..load
+                };
+                let outcome = run_wrk(&wrk_path, &server.base, &scripts[i], load).await?;
+                let ended = Instant::now();
+                let peak_rss = server.peak_rss().filter(|_| reset);
+                if let Some(counter) = counter {
+                    let commits = counter.finish().await?;
+                    let (batches, rows) =
+                        db_writes::flushes_in(&keyward.lines_between(started, ended));
+                    writes.add(ended - started, commits, batches, rows);
+                }
+                check(server, scenario, &outcome);
+                let summary_line = format!(
+                    "round {} | {:<36} | {:<7} | {:>10} | p50 {:>9} | p99 {:>9}",
+                    round + 1,
+                    scenario.name,
+                    server.name,
+                    report::rate(outcome.per_second()),
+                    report::latency(outcome.p50_us as f64),
+                    report::latency(outcome.p99_us as f64)
+                );
+                eprintln!("{summary_line}");
+                samples[i][slot].push(Sample { outcome, peak_rss });
+            }
+        }
+    }
+    print_table(&scenarios, &samples, &args, load);
+    writes.print();
+
+    if args.with_zenml {
+        let peer = zenml::Peer::start(&work).await?;
+        let result = zenml::compare(
+            &peer,
+            &wrk_path,
+            &keyward,
+            &files.as_files(),
+            &fixture,
+            &work,
+            &args,
+        )
+        .await;
+        peer.stop();
+        result?;
+    }
+    keyward.stop();
+    ceiling.stop();
+    Ok(())
+}
+
+/// Runs wrk off the async runtime (it blocks for the whole run).
+pub async fn run_wrk(wrk: &Path, base: &str, script: &Path, load: Load) -> anyhow::Result<Outcome> {
+    let (wrk, base, script) = (wrk.to_path_buf(), base.to_owned(), script.to_path_buf());
+    tokio::task::spawn_blocking(move || wrk::run(&wrk, &base, &script, load)).await?
+}
+
+/// Two seconds of each read scenario on each server, so caches, connections and the allocator
+/// are warm before anything is measured (a gateway runs warm).
+fn warm_up(
+    wrk_path: &Path,
+    servers: &[&Server],
+    scripts: &[PathBuf],
+    scenarios: &[scenarios::Scenario],
+) -> anyhow::Result<()> {
+    let load = Load {
+        connections: 8,
+        threads: 1,
+        duration: Duration::from_secs(2),
+    };
+    for server in servers {
+        for (script, scenario) in scripts.iter().zip(scenarios) {
+            if scenario.template.method == "GET" {
+                wrk::run(wrk_path, &server.base, script, load)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Warns when keyward's answers were not what the scenario expects (a broken fixture or key
+/// file would otherwise measure only refusals).
+fn check(server: &Server, scenario: &scenarios::Scenario, outcome: &Outcome) {
+    if outcome.socket_errors > 0 {
+        eprintln!(
+            "warning: {} socket errors on {} / {}",
+            outcome.socket_errors, server.name, scenario.name
+        );
+    }
+    if server.name != "keyward" {
+        return;
+    }
+    let refused = outcome.non_2xx;
+    if scenario.expect_success && refused > 0 {
+        eprintln!(
+            "warning: {refused} of {} answers were not 2xx on {}",
+            outcome.requests, scenario.name
+        );
+    }
+    if !scenario.expect_success && refused < outcome.requests {
+        eprintln!(
+            "warning: {} of {} answers were 2xx on {}",
+            outcome.requests - refused,
+            outcome.requests,
+            scenario.name
+        );
+    }
+}
+
+fn print_table(
+    scenarios: &[scenarios::Scenario],
+    samples: &[[Vec<Sample>; 2]],
+    args: &Args,
+    load: Load,
+) {
+    let mut rows = Vec::new();
+    for (scenario, [ours, ceiling]) in scenarios.iter().zip(samples) {
+        let k = report::summarize(ours);
+        let c = report::summarize(ceiling);
+        rows.push(vec![
+            scenario.name.to_owned(),
+            report::rate(k.per_second),
+            report::latency(k.p50_us),
+            report::latency(k.p99_us),
+            report::megabytes(k.peak_rss),
+            format!("{:.2}", report::paired_ratio(ours, ceiling)),
+            report::rate(c.per_second),
+            report::latency(c.p99_us),
+            report::megabytes(c.peak_rss),
+        ]);
+    }
+    println!(
+        "\nkeyward vs ceiling: medians of {} rounds, {} connections, {} wrk thread(s), {:?} per run\n",
+        args.rounds, load.connections, load.threads, load.duration
+    );
+    print!(
+        "{}",
+        report::table(
+            &[
+                "scenario",
+                "keyward",
+                "p50",
+                "p99",
+                "peak RSS",
+                "ratio",
+                "ceiling",
+                "ceiling p99",
+                "ceiling RSS"
+            ],
+            &rows
+        )
+    );
+}
+
+/// Database writes during the valid-key verify runs.
+#[derive(Debug, Default)]
+struct WriteTally {
+    seconds: f64,
+    commits: u64,
+    batches: u64,
+    rows: u64,
+}
+
+impl WriteTally {
+    fn add(&mut self, window: Duration, commits: u64, batches: u64, rows: u64) {
+        self.seconds += window.as_secs_f64();
+        self.commits += commits;
+        self.batches += batches;
+        self.rows += rows;
+    }
+
+    fn print(&self) {
+        if self.seconds == 0.0 {
+            return;
+        }
+        println!(
+            "\ndatabase writes during `GET /v1/auth, valid keys` ({:.0} s of load): {:.2} commits/s \
+             seen by another connection (PRAGMA data_version); keyward logged {:.2} last-used \
+             batches/s writing {:.0} rows/s",
+            self.seconds,
+            self.commits as f64 / self.seconds,
+            self.batches as f64 / self.seconds,
+            self.rows as f64 / self.seconds
+        );
+    }
+}
+
+/// The key files the scripts read.
+pub struct KeyFiles {
+    valid: PathBuf,
+    unknown: PathBuf,
+    bad_checksum: PathBuf,
+    key_ids: PathBuf,
+    owners: PathBuf,
+}
+
+impl KeyFiles {
+    fn write(dir: &Path, fixture: &Fixture) -> anyhow::Result<Self> {
+        let files = Self {
+            valid: dir.join("keys-valid.txt"),
+            unknown: dir.join("keys-unknown.txt"),
+            bad_checksum: dir.join("keys-bad-checksum.txt"),
+            key_ids: dir.join("key-ids.txt"),
+            owners: dir.join("owners.txt"),
+        };
+        let lines = |items: Vec<String>| items.join("\n") + "\n";
+        std::fs::write(&files.valid, lines(fixture.secrets.clone()))?;
+        let unknown = (0..fixture.secrets.len())
+            .map(|_| SecretToken::generate().expose().to_owned())
+            .collect();
+        std::fs::write(&files.unknown, lines(unknown))?;
+        let bad = fixture.secrets.iter().map(|s| flip_one(s)).collect();
+        std::fs::write(&files.bad_checksum, lines(bad))?;
+        std::fs::write(
+            &files.key_ids,
+            lines(fixture.key_ids.iter().map(|id| id.to_string()).collect()),
+        )?;
+        std::fs::write(
+            &files.owners,
+            lines(fixture.owner_ids.iter().map(|id| id.to_string()).collect()),
+        )?;
+        Ok(files)
+    }
+
+    pub fn as_files(&self) -> scenarios::Files<'_> {
+        scenarios::Files {
+            valid: &self.valid,
+            unknown: &self.unknown,
+            bad_checksum: &self.bad_checksum,
+            key_ids: &self.key_ids,
+            owners: &self.owners,
+        }
+    }
+}
+
+/// The secret with one body character changed: well-shaped, wrong checksum.
+fn flip_one(secret: &str) -> String {
+    let mut bytes = secret.as_bytes().to_vec();
+    bytes[10] = if bytes[10] == b'a' { b'b' } else { b'a' };
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// The release binaries beside this one, built first unless asked not to.
+struct Binaries {
+    keyward: PathBuf,
+    ceiling: PathBuf,
+}
+
+fn release_binaries(no_build: bool) -> anyhow::Result<Binaries> {
+    if !no_build {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        for (package, bin) in [("keyward", "keyward"), ("keyward-bench", "ceiling")] {
+            let status = Command::new(&cargo)
+                .args(["build", "--release", "-p", package, "--bin", bin])
+                .current_dir(fixture::workspace_root())
+                .status()
+                .context("running cargo build")?;
+            if !status.success() {
+                bail!("cargo build --release -p {package} --bin {bin} failed");
+            }
+        }
+    }
+    let dir = std::env::current_exe()?
+        .parent()
+        .map(Path::to_path_buf)
+        .context("the harness's own directory")?;
+    let binaries = Binaries {
+        keyward: dir.join("keyward"),
+        ceiling: dir.join("ceiling"),
+    };
+    for path in [&binaries.keyward, &binaries.ceiling] {
+        if !path.is_file() {
+            bail!(
+                "{} is missing: build it with cargo build --release",
+                path.display()
+            );
+        }
+    }
+    Ok(binaries)
+}

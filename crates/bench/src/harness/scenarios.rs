@@ -1,0 +1,141 @@
+//! What the harness measures: each scenario is one wrk request template, run against keyward and
+//! (unchanged) against the ceiling server.
+
+use std::path::Path;
+
+use super::wrk::Template;
+
+/// The filtered list page the harness asks for: the bench domain's disabled keys (100,000 of the
+/// million), newest first, 50 to a page.
+pub const LIST_QUERY: &str = "/v1/keys?state=disabled&limit=50";
+
+/// The verify load whose database writes the harness counts.
+pub const VALID_KEYS: &str = "GET /v1/auth, valid keys";
+
+/// The key files a scenario reads (one value per line), in the harness's work directory.
+pub struct Files<'a> {
+    pub valid: &'a Path,
+    pub unknown: &'a Path,
+    pub bad_checksum: &'a Path,
+    pub key_ids: &'a Path,
+    pub owners: &'a Path,
+}
+
+/// One measured request stream.
+pub struct Scenario {
+    pub name: &'static str,
+    pub template: Template,
+    /// Whether keyward should answer 2xx (else 4xx, for refused keys).
+    pub expect_success: bool,
+    /// Connections for this scenario instead of the run's (`Some(1)`: service time, no queue).
+    pub connections: Option<u32>,
+}
+
+pub fn all(files: &Files<'_>, admin_secret: &str, run_tag: &str) -> Vec<Scenario> {
+    let admin = || {
+        vec![
+            ("Authorization".to_owned(), format!("Bearer {admin_secret}")),
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+        ]
+    };
+    let gateway = |keys: &Path| Template {
+        method: "GET",
+        path: "/v1/auth".into(),
+        headers: vec![("X-API-Key".into(), "{key}".into())],
+        body: None,
+        keys: Some(keys.to_path_buf()),
+        count_statuses: false,
+    };
+    vec![
+        Scenario {
+            name: VALID_KEYS,
+            template: gateway(files.valid),
+            expect_success: true,
+            connections: None,
+        },
+        Scenario {
+            name: "GET /v1/auth, unknown keys",
+            template: gateway(files.unknown),
+            expect_success: false,
+            connections: None,
+        },
+        Scenario {
+            name: "GET /v1/auth, bad checksum",
+            template: gateway(files.bad_checksum),
+            expect_success: false,
+            connections: None,
+        },
+        Scenario {
+            name: "POST /v1/keys/verify",
+            template: verify_post(files.valid),
+            expect_success: true,
+            connections: None,
+        },
+        Scenario {
+            name: "POST /v1/keys (create)",
+            template: Template {
+                method: "POST",
+                path: "/v1/keys".into(),
+                headers: admin(),
+                body: Some(format!(
+                    r#"{{"owner_id":"{{key}}","name":"lt-{run_tag}-{{id}}-{{n}}"}}"#
+                )),
+                keys: Some(files.owners.to_path_buf()),
+                count_statuses: true,
+            },
+            expect_success: true,
+            connections: None,
+        },
+        Scenario {
+            name: "GET /v1/keys (filtered page of 50)",
+            template: Template {
+                method: "GET",
+                path: LIST_QUERY.into(),
+                headers: admin(),
+                body: None,
+                keys: None,
+                count_statuses: true,
+            },
+            expect_success: true,
+            connections: None,
+        },
+        Scenario {
+            name: "GET /v1/keys (page of 50), 1 connection",
+            template: Template {
+                method: "GET",
+                path: LIST_QUERY.into(),
+                headers: admin(),
+                body: None,
+                keys: None,
+                count_statuses: true,
+            },
+            expect_success: true,
+            connections: Some(1),
+        },
+        Scenario {
+            name: "GET /v1/keys/{id}",
+            template: Template {
+                method: "GET",
+                path: "/v1/keys/{key}".into(),
+                headers: admin(),
+                body: None,
+                keys: Some(files.key_ids.to_path_buf()),
+                count_statuses: true,
+            },
+            expect_success: true,
+            connections: None,
+        },
+    ]
+}
+
+/// `POST /v1/keys/verify` with each key in turn.
+pub fn verify_post(keys: &Path) -> Template {
+    Template {
+        method: "POST",
+        path: "/v1/keys/verify".into(),
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Some(r#"{"key":"{key}"}"#.into()),
+        keys: Some(keys.to_path_buf()),
+        count_statuses: false,
+    }
+}
