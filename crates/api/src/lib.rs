@@ -31,12 +31,14 @@ pub mod views;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post, put};
 use axum::Router;
 
 pub use error::{ApiError, ErrorCode};
 pub use openapi::openapi;
-use routes::{domains, gateway, health, keys, operations, principals, verify};
+use routes::{
+    access_keys, domains, gateway, health, keys, operations, principals, products, verify,
+};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -93,6 +95,21 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/keys/{id}/disable", post(keys::disable))
         .route("/v1/keys/{id}/rotate", post(keys::rotate))
         .route("/v1/keys/{id}/operations", get(operations::list_for_key))
+        .route("/v1/keys/{id}/access-keys", post(access_keys::create))
+        .route("/v1/access-keys/{id}", delete(access_keys::delete))
+        .route("/v1/products", get(products::list).post(products::create))
+        .route(
+            "/v1/products/{id}",
+            get(products::get).delete(products::delete),
+        )
+        .route(
+            "/v1/keys/{id}/subscriptions",
+            get(products::list_subscriptions),
+        )
+        .route(
+            "/v1/keys/{id}/subscriptions/{product_id}",
+            put(products::put_subscription).delete(products::delete_subscription),
+        )
         .route("/v1/operations", get(operations::list))
         .route("/v1/operations/{id}", get(operations::get))
         .route("/v1/auth", any(gateway::check))

@@ -4,7 +4,9 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{domains, gateway, health, keys, operations, principals, verify};
+use crate::routes::{
+    access_keys, domains, gateway, health, keys, operations, principals, products, verify,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +23,9 @@ use crate::routes::{domains, gateway, health, keys, operations, principals, veri
         keys::disable, keys::rotate,
         operations::list, operations::get, operations::list_for_key,
         verify::verify, gateway::check,
+        products::create, products::list, products::get, products::delete,
+        products::list_subscriptions, products::put_subscription, products::delete_subscription,
+        access_keys::create, access_keys::delete,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -28,6 +33,7 @@ use crate::routes::{domains, gateway, health, keys, operations, principals, veri
         (name = "principals", description = "Users and service accounts that own keys"),
         (name = "keys", description = "The key lifecycle"),
         (name = "operations", description = "The change log"),
+        (name = "products", description = "API products and keys' subscriptions to them"),
         (name = "verification", description = "Checking keys: JSON and gateway forms"),
         (name = "health", description = "Probes and this document"),
     ),
@@ -89,6 +95,12 @@ mod tests {
             "/v1/operations",
             "/v1/operations/{id}",
             "/v1/auth",
+            "/v1/products",
+            "/v1/products/{id}",
+            "/v1/keys/{id}/subscriptions",
+            "/v1/keys/{id}/subscriptions/{product_id}",
+            "/v1/keys/{id}/access-keys",
+            "/v1/access-keys/{id}",
         ] {
             assert!(paths.contains_key(path), "missing {path}");
         }

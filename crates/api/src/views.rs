@@ -36,7 +36,7 @@ fn secret_slot_schema() -> utoipa::openapi::Object {
     enum_schema(SecretSlot::ALL.iter().map(|s| s.as_str()))
 }
 fn target_kind_schema() -> utoipa::openapi::Object {
-    enum_schema(["domain", "principal", "key"])
+    enum_schema(["domain", "principal", "key", "product"])
 }
 
 fn reason_schema() -> utoipa::openapi::Object {

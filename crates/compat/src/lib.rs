@@ -12,7 +12,14 @@
 //!   (`yandex::grpc_router`, tonic, code generated from `proto/yandex/**` by `build.rs`) and
 //!   over their REST paths (`yandex::rest_router`: `/iam/v1/apiKeys...`, `/operations/{id}`).
 //!
-//! SpaceONE and NCP API Gateway will be sibling modules.
+//! - [`spaceone`]: SpaceONE identity v1 `APIKey` over gRPC with server reflection
+//!   (`spaceone::grpc_router`), `Query`/`StatisticsQuery` run in the store.
+//!
+//! - [`ncp`]: NCP API Gateway's API keys (`/api/v1/api-keys...`, `/api/v1/products/{id}/api-keys/...`):
+//!   primary and secondary secrets, products and subscription approval. `ncp::router` is merged
+//!   into the binary's router beside ZenML's (distinct paths under the same `/api/v1`).
 
+pub mod ncp;
+pub mod spaceone;
 pub mod yandex;
 pub mod zenml;

@@ -27,6 +27,9 @@ pub enum Entity {
     Principal,
     Key,
     Operation,
+    Product,
+    Subscription,
+    AccessKey,
 }
 
 impl Entity {
@@ -36,6 +39,9 @@ impl Entity {
             Entity::Principal => "principal",
             Entity::Key => "key",
             Entity::Operation => "operation",
+            Entity::Product => "product",
+            Entity::Subscription => "subscription",
+            Entity::AccessKey => "access key",
         }
     }
 }

@@ -84,3 +84,8 @@ uuid_id!(
     OperationId,
     "operation_id"
 );
+uuid_id!(
+    /// An API product a key may subscribe to (NCP API Gateway's product).
+    ProductId,
+    "product_id"
+);

@@ -4,18 +4,22 @@
 //!
 //! Map:
 //! - [`ids`]: UUIDv7 newtypes for domains, principals, keys and operations.
-//! - [`model`]: `Domain`, `Principal`, `ApiKey` with its `SecretInfo`s, `Operation`; validated
+//! - [`model`]: `Domain`, `Principal`, `ApiKey` with its `SecretInfo`s, `Operation`, `Product`,
+//!   `Subscription` (its status transitions in one table), `AccessKey`; validated
 //!   text newtypes (`Name`, `Description`, `TokenSet`, `Metadata`) and `AllowedCidr`.
 //! - [`secret`]: the secret format (`kw_` + 196 random bits + CRC32 checksum), generation, and the
 //!   keyed hash (HMAC-SHA-256 under a pepper) that is all the database ever sees.
 //! - [`query`]: the one query model (filter tree, sort, cursor/offset window) every list uses.
 //! - [`auth`]: `Caller` and the `AdminOf` capability; tenancy is decided in `Caller::admin_of`.
-//! - [`service`]: the use cases as methods of [`Keyward`]: domains, principals, keys, operations,
-//!   sessions, bootstrap.
+//! - [`service`]: the use cases as methods of [`Keyward`]: domains, principals, keys (also with
+//!   two live secrets, NCP-style), products and subscriptions, access keys and signed requests,
+//!   operations, sessions, bootstrap.
 //! - [`session`]: signed access tokens bound to the secret they were minted from (ZenML login);
 //!   the use cases are in `service/sessions.rs`.
 //! - [`verify`]: the hot path: checksum, hash, cache, checks, reason codes, write-behind last-use.
 //! - [`store`]: the `Store` port.
+//! - [`signing`]: access-key secrets sealed under the master key (AES-GCM) and NCP's
+//!   signature v2 (HMAC-SHA256 over method, target, timestamp, access key).
 //! - [`clock`]: `Clock`, so tests move time instead of sleeping.
 //! - [`error`]: `ValidationError`, `StoreError`, `CoreError`.
 
@@ -28,6 +32,7 @@ pub mod query;
 pub mod secret;
 pub mod service;
 pub mod session;
+pub mod signing;
 pub mod store;
 pub mod verify;
 

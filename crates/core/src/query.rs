@@ -14,6 +14,12 @@ use uuid::Uuid;
 use crate::error::ValidationError;
 use crate::ids::DomainId;
 
+mod aggregate;
+pub use aggregate::{
+    groupable, Aggregate, AggregateOp, AggregateQuery, AggregateRow, AggregateValue,
+    MAX_AGGREGATES, MAX_GROUPS, MAX_GROUP_KEYS,
+};
+
 /// Largest page a cursor-paged list returns.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 /// Largest page an offset-paged list returns: vendor APIs that number their pages promise their

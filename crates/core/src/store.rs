@@ -9,14 +9,18 @@
 //! - a store shared by several nodes publishes every key write (insert, update, delete, with the
 //!   secret hashes before and after) to `watch_changes` sinks on every other node, after commit
 //!   (the writing node's core forgets its own changes as the write returns);
+//! - `key`, `list_keys` and `key_by_secret_hash` fill `ApiKey::products` with the products the
+//!   key holds an `ACCEPTED` subscription to;
 //! - times keep microsecond precision; lists honour the `Query` exactly (filter, sort, window).
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::error::StoreError;
-use crate::ids::{DomainId, KeyId, OperationId, PrincipalId};
-use crate::model::{ApiKey, Domain, Operation, Principal};
+use crate::ids::{DomainId, KeyId, OperationId, PrincipalId, ProductId};
+use crate::model::{
+    AccessKey, ApiKey, Domain, Operation, Principal, Product, Subscription, SubscriptionStatus,
+};
 use crate::query::{KeyField, OperationQuery, PrincipalField, Query};
 use crate::secret::SecretHash;
 
@@ -75,6 +79,13 @@ pub trait Store: Send + Sync + 'static {
     async fn list_keys(&self, query: &Query<KeyField>) -> StoreResult<Vec<ApiKey>>;
     /// Counts the keys matching the query's domain and filter (window and limit ignored).
     async fn count_keys(&self, query: &Query<KeyField>) -> StoreResult<u64>;
+    /// Groups the keys matching the query's domain and filter by `group_by` and computes the
+    /// aggregates per group, as one `GROUP BY` statement: up to `query.limit` groups, ordered by
+    /// their key values ascending (NULL first). With no `group_by`, exactly one row.
+    async fn aggregate_keys(
+        &self,
+        query: &crate::query::AggregateQuery<KeyField>,
+    ) -> StoreResult<Vec<crate::query::AggregateRow>>;
     async fn update_key(
         &self,
         key: &ApiKey,
@@ -87,6 +98,56 @@ pub trait Store: Send + Sync + 'static {
     /// Write-behind of "last used": one statement or transaction per batch, never per request.
     /// Only moves `last_used_at` forward.
     async fn record_last_used(&self, uses: &[(KeyId, OffsetDateTime)]) -> StoreResult<()>;
+
+    /// Inserts a product; a name already used in its domain is `Conflict`.
+    async fn insert_product(&self, product: &Product, op: &Operation) -> StoreResult<()>;
+    async fn product(&self, id: ProductId) -> StoreResult<Option<Product>>;
+    /// A domain's products ordered by id, after `after`; up to `limit + 1` rows.
+    async fn list_products(
+        &self,
+        domain: DomainId,
+        after: Option<ProductId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Product>>;
+    /// Deletes a product no key is subscribed to; `Conflict` otherwise, `Stale` when gone.
+    async fn delete_product(&self, id: ProductId, op: &Operation) -> StoreResult<()>;
+
+    async fn subscription(
+        &self,
+        key: KeyId,
+        product: ProductId,
+    ) -> StoreResult<Option<Subscription>>;
+    /// A key's subscriptions, ordered by product id.
+    async fn key_subscriptions(&self, key: KeyId) -> StoreResult<Vec<Subscription>>;
+    /// A product's subscriptions, ordered by key id, optionally only those in `statuses`.
+    async fn product_subscriptions(
+        &self,
+        product: ProductId,
+        statuses: &[SubscriptionStatus],
+    ) -> StoreResult<Vec<Subscription>>;
+    /// Writes a subscription if the stored one is in status `expected` (`None`: none may exist),
+    /// else `Stale`. Like a key write, it publishes the key's secret hashes to other nodes,
+    /// since the key's set of accepted products (`ApiKey::products`) changes with it.
+    async fn put_subscription(
+        &self,
+        subscription: &Subscription,
+        expected: Option<SubscriptionStatus>,
+        op: &Operation,
+    ) -> StoreResult<()>;
+    /// Deletes a subscription that is in status `expected`, else `Stale`; publishes like `put_subscription`.
+    async fn delete_subscription(
+        &self,
+        key: KeyId,
+        product: ProductId,
+        expected: SubscriptionStatus,
+        op: &Operation,
+    ) -> StoreResult<()>;
+
+    /// Inserts an access key (its secret already sealed); an id in use is `Conflict`.
+    async fn insert_access_key(&self, access_key: &AccessKey, op: &Operation) -> StoreResult<()>;
+    async fn access_key(&self, id: &str) -> StoreResult<Option<AccessKey>>;
+    /// Deletes an access key; `Stale` when it is already gone. Deleting its key deletes it too.
+    async fn delete_access_key(&self, id: &str, op: &Operation) -> StoreResult<()>;
 
     async fn operation(&self, id: OperationId) -> StoreResult<Option<Operation>>;
     /// Newest first; up to `limit + 1` rows so the caller can tell whether a next page exists.

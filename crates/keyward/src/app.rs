@@ -53,12 +53,11 @@ impl Application {
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         config.validate()?;
         let store = connect(&config, true).await?;
-        let core = Arc::new(Keyward::new(
-            Arc::clone(&store),
-            hasher(&config),
-            clock,
-            &config.cache,
-        ));
+        let mut core = Keyward::new(Arc::clone(&store), hasher(&config), clock, &config.cache);
+        if let Some(master) = &config.master_key {
+            core = core.with_master_key(master.clone());
+        }
+        let core = Arc::new(core);
         watch_changes(store.as_ref(), &core);
         // Bind before bootstrap: if the port is taken, fail before a root key is created that
         // this process could then never show.
@@ -95,6 +94,9 @@ impl Application {
             .merge(keyward_compat::yandex::rest_router(api_state.clone()))
             // gRPC (HTTP/2, h2c) on the same port: axum's server speaks HTTP/1 and HTTP/2.
             .merge(keyward_compat::yandex::grpc_router(api_state.clone()))
+            .merge(keyward_compat::spaceone::grpc_router(api_state.clone()))
+            .merge(keyward_compat::spaceone::rest_router(api_state.clone()))
+            .merge(keyward_compat::ncp::router(api_state.clone()))
             .merge(keyward_compat::zenml::router(api_state));
         let flusher = Flusher::spawn(Arc::clone(&core), config.flush_interval);
         // Tests read the port from this exact phrase: keep it.

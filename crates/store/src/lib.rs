@@ -9,7 +9,8 @@
 //!   backend's settings and apply its migrations (`migrations/<backend>/`, compiled in).
 //! - `engine/`: the one implementation of the port's rules (transactions, operations written with
 //!   each change, conflicts, optimistic versions), shared by both backends; only running a
-//!   statement and decoding a row branch on the backend.
+//!   statement and decoding a row branch on the backend. Products, subscriptions (which publish
+//!   their key's hashes like key writes) and access keys have their own files there.
 //! - `query_sql.rs`: compiles the core's query model (filter tree, sort, cursor or offset) to one
 //!   parameterised statement with sea-query, for either dialect.
 //! - `schema.rs`: table and column names, the two dialects, time and id representations.

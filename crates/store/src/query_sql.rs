@@ -93,7 +93,7 @@ impl ListField for PrincipalField {
     }
 }
 
-fn col<F: ListField>(field: F) -> Expr {
+pub(crate) fn col<F: ListField>(field: F) -> Expr {
     Expr::col((F::table(), field.column()))
 }
 
@@ -101,7 +101,7 @@ fn id_col<F: ListField>() -> Expr {
     Expr::col((F::table(), F::id_column()))
 }
 
-fn in_domain<F: ListField>(dialect: Dialect, domain: DomainId) -> SimpleExpr {
+pub(crate) fn in_domain<F: ListField>(dialect: Dialect, domain: DomainId) -> SimpleExpr {
     Expr::col((F::table(), F::domain_column())).eq(dialect.uuid(domain.as_uuid()))
 }
 

@@ -25,7 +25,7 @@ pub(crate) enum Row {
 
 impl Row {
     /// A column whose Rust type decodes the same way on both backends.
-    fn get<T>(&self, column: &str) -> anyhow::Result<T>
+    pub(crate) fn get<T>(&self, column: &str) -> anyhow::Result<T>
     where
         T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
         T: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
@@ -37,7 +37,7 @@ impl Row {
         .with_context(|| format!("reading column `{column}`"))
     }
 
-    fn uuid(&self, column: &str) -> anyhow::Result<Uuid> {
+    pub(crate) fn uuid(&self, column: &str) -> anyhow::Result<Uuid> {
         match self {
             Row::Sqlite(row) => {
                 let text: String = row
@@ -51,7 +51,7 @@ impl Row {
         }
     }
 
-    fn time(&self, column: &str) -> anyhow::Result<OffsetDateTime> {
+    pub(crate) fn time(&self, column: &str) -> anyhow::Result<OffsetDateTime> {
         from_micros(self.get(column)?)
     }
 
@@ -123,6 +123,7 @@ pub(crate) fn key(row: &Row) -> anyhow::Result<ApiKey> {
             last_used_at: row.opt_time("last_used_at")?,
             last_rotated_at: row.opt_time("last_rotated_at")?,
             secrets: Vec::new(),
+            products: Vec::new(),
             version: row.get("version")?,
         })
     };

@@ -116,6 +116,10 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             None => db.url().to_owned(),
         },
         pepper: Some(pepper),
+        master_key: Some(
+            keyward_core::signing::MasterKey::new(b"keyward-testkit-master-key")
+                .expect("a master key"),
+        ),
         trusted_proxies: options.trusted_proxies,
         root_key_file: None,
         flush_interval: StdDuration::from_millis(50),

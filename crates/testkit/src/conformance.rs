@@ -5,13 +5,17 @@
 //!
 //! Groups: `objects` (round trips, uniqueness, delete rules), `keys` (versions, secrets, last
 //! use, hash lookup, concurrency), `operations` (same-transaction log, newest-first pages),
-//! `filters` (every operator on every field kind), `paging` (sorts, cursors, offsets, counts).
+//! `filters` (every operator on every field kind), `paging` (sorts, cursors, offsets, counts),
+//! `products` (products, subscriptions and the accepted products a key carries), `stats`
+//! (group-by with counts and time extremes).
 
 mod filters;
 mod keys;
 mod objects;
 mod operations;
 mod paging;
+mod products;
+mod stats;
 
 pub use filters::{
     filter_trees_combine_and_negate, id_and_enum_filters, largest_filters_run,
@@ -32,6 +36,11 @@ pub use paging::{
     count_keys_ignores_the_window, key_sorts_walk_every_page_once, offset_windows,
     principal_sorts_walk_every_page_once,
 };
+pub use products::{
+    access_keys_round_trip, products_round_trip, subscription_writes_check_the_status,
+    subscriptions_fill_key_products,
+};
+pub use stats::aggregates_group_count_and_extremes;
 
 use std::sync::Arc;
 
@@ -122,6 +131,7 @@ pub(crate) fn new_key(owner: &Principal, key_name: &str) -> ApiKey {
         last_used_at: None,
         last_rotated_at: None,
         secrets: vec![new_secret(SecretSlot::Primary)],
+        products: Vec::new(),
         version: 1,
     }
 }

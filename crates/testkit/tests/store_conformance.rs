@@ -107,6 +107,11 @@ conformance!(
     principal_sorts_walk_every_page_once,
     offset_windows,
     count_keys_ignores_the_window,
+    aggregates_group_count_and_extremes,
+    products_round_trip,
+    subscription_writes_check_the_status,
+    subscriptions_fill_key_products,
+    access_keys_round_trip,
 );
 
 /// Migrations apply once and are a no-op after; the bare-path and `sqlite:` URL forms open the

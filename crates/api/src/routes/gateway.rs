@@ -35,6 +35,7 @@ const REASON: HeaderName = HeaderName::from_static("x-keyward-reason");
     tag = "verification",
     params(
         ("scopes" = Option<String>, Query, description = "Required scopes, comma-separated (or header `X-Keyward-Scopes`)"),
+        ("product" = Option<String>, Query, description = "Product id the key must be `ACCEPTED` for (or header `X-Keyward-Product`)"),
         ("X-API-Key" = Option<String>, Header, description = "The key, when not sent as `Authorization: Bearer`"),
     ),
     responses(
@@ -56,9 +57,14 @@ pub async fn check(State(state): State<ApiState>, request: Request) -> Response 
         Ok(scopes) => scopes,
         Err(error) => return error.into_response(),
     };
+    let product = match crate::routes::products::requested_product(request.uri().query(), headers) {
+        Ok(product) => product,
+        Err(error) => return error.into_response(),
+    };
     let verify = VerifyRequest {
         client_ip: client_address(request.extensions(), headers, &state),
         required_scopes: &scopes,
+        product,
     };
     match state.core.verify(secret, verify).await {
         Ok(Decision {

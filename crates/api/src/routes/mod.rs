@@ -1,6 +1,7 @@
 //! The handlers, one file per resource. Each parses the wire format into core types, calls one
 //! `Keyward` method, and renders a view; the `#[utoipa::path]` on each is its OpenAPI entry.
 
+pub mod access_keys;
 pub mod domains;
 pub mod gateway;
 pub mod health;
@@ -8,6 +9,7 @@ mod key_bodies;
 pub mod keys;
 pub mod operations;
 pub mod principals;
+pub mod products;
 pub mod verify;
 
 use serde::{Deserialize, Deserializer};

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use axum::extract::State;
 use axum::Json;
 use keyward_core::error::ValidationError;
+use keyward_core::ids::ProductId;
 use keyward_core::model::text::LIST_MAX;
 use keyward_core::verify::{Reason, VerifyRequest};
 use serde::Deserialize;
@@ -31,6 +32,9 @@ pub struct VerifyKeyRequest {
     /// Scopes the key must hold (at most 100).
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// A product id: the key must hold an `ACCEPTED` subscription to it (else `NOT_SUBSCRIBED`).
+    #[serde(default)]
+    pub product: Option<String>,
 }
 
 /// Verify a key.
@@ -61,9 +65,16 @@ pub async fn verify(
     if body.key.len() > MAX_KEY_BYTES {
         return Ok(Json(VerifyView::refused(Reason::Malformed)));
     }
+    let product = body
+        .product
+        .as_deref()
+        .map(ProductId::parse)
+        .transpose()
+        .map_err(|_| ValidationError::new("product", "must be a product id (UUID)"))?;
     let request = VerifyRequest {
         client_ip,
         required_scopes: &body.scopes,
+        product,
     };
     let decision = state.core.verify(&body.key, request).await?;
     Ok(Json(VerifyView::from(&decision)))

@@ -32,10 +32,15 @@ impl CommitCounter {
                 let mut commits = 0u64;
                 let mut last: Option<i64> = None;
                 while !stop.load(Ordering::Relaxed) {
-                    let row = sqlx::query("PRAGMA data_version")
-                        .fetch_one(&mut conn)
+                    // `fetch_all` runs the statement to its end, which ends its read transaction:
+                    // a reader that keeps one open stops SQLite from ever restarting the WAL.
+                    let rows = sqlx::query("PRAGMA data_version")
+                        .fetch_all(&mut conn)
                         .await?;
-                    let version: i64 = row.try_get(0)?;
+                    let version: i64 = match rows.first() {
+                        Some(row) => row.try_get(0)?,
+                        None => 0,
+                    };
                     if last.is_some_and(|v| v != version) {
                         commits += 1;
                     }

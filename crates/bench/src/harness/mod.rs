@@ -194,9 +194,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         peer.stop();
         result?;
     }
+    report_server_errors(&keyward);
     keyward.stop();
     ceiling.stop();
     Ok(())
+}
+
+/// Prints how many ERROR lines keyward logged (a 5xx answer logs its cause) and the first few.
+fn report_server_errors(keyward: &Server) {
+    let lines = keyward.all_lines();
+    let errors: Vec<&String> = lines.iter().filter(|l| l.contains("ERROR")).collect();
+    if errors.is_empty() {
+        return;
+    }
+    println!(
+        "\nkeyward logged {} ERROR lines; the first ones:",
+        errors.len()
+    );
+    for line in errors.iter().take(3) {
+        println!("  {line}");
+    }
 }
 
 /// Runs wrk off the async runtime (it blocks for the whole run).
@@ -243,8 +260,8 @@ fn check(server: &Server, scenario: &scenarios::Scenario, outcome: &Outcome) {
     let refused = outcome.non_2xx;
     if scenario.expect_success && refused > 0 {
         eprintln!(
-            "warning: {refused} of {} answers were not 2xx on {}",
-            outcome.requests, scenario.name
+            "warning: {refused} of {} answers were not 2xx on {} (by status: {:?})",
+            outcome.requests, scenario.name, outcome.statuses
         );
     }
     if !scenario.expect_success && refused < outcome.requests {

@@ -78,7 +78,7 @@ pub fn all(files: &Files<'_>, admin_secret: &str, run_tag: &str) -> Vec<Scenario
                 path: "/v1/keys".into(),
                 headers: admin(),
                 body: Some(format!(
-                    r#"{{"owner_id":"{{key}}","name":"lt-{run_tag}-{{id}}-{{n}}"}}"#
+                    r#"{{"owner_id":"{{key}}","name":"lt-{run_tag}-{{t}}-{{id}}-{{n}}"}}"#
                 )),
                 keys: Some(files.owners.to_path_buf()),
                 count_statuses: true,

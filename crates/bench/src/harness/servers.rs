@@ -84,8 +84,43 @@ impl Server {
         })
     }
 
+    /// Starts `command`, which will listen at `base`, without waiting for it.
+    pub fn spawn(name: &'static str, mut command: Command, base: String) -> anyhow::Result<Self> {
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {name}"))?;
+        let stderr = child.stderr.take().context("the child's stderr")?;
+        let lines: Arc<Mutex<Vec<Line>>> = Arc::default();
+        {
+            let lines = Arc::clone(&lines);
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if let Ok(mut lines) = lines.lock() {
+                        lines.push((Instant::now(), line));
+                    }
+                }
+            });
+        }
+        Ok(Self {
+            name,
+            base,
+            child,
+            lines,
+        })
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Every stderr line read so far.
+    pub fn all_lines(&self) -> Vec<String> {
+        self.lines
+            .lock()
+            .map(|lines| lines.iter().map(|(_, text)| text.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// Stderr lines read between `from` and `to`.

@@ -147,8 +147,10 @@ end
 const REQUESTS: &str = r#"
 local n = 0
 local reqs = {}
+local stamp = ""
 local function fill(text, key)
   text = string.gsub(text, "{key}", function() return key end)
+  text = string.gsub(text, "{t}", stamp)
   text = string.gsub(text, "{n}", tostring(n))
   return (string.gsub(text, "{id}", tostring(id or 0)))
 end
@@ -161,6 +163,7 @@ local function build(key)
 end
 function init(args)
   n = (id or 0) * 7919
+  stamp = string.format("%x", os.time())
   if not dynamic then
     for i, key in ipairs(keys) do reqs[i] = build(key) end
     if #reqs == 0 then reqs[1] = build("") end
@@ -173,8 +176,9 @@ request = function()
 end
 "#;
 
-/// A request template: `{key}` (from the key file, round robin), `{n}` (a per-thread counter)
-/// and `{id}` (the wrk thread) are substituted in the path, headers and body.
+/// A request template: `{key}` (from the key file, round robin), `{n}` (a per-thread counter),
+/// `{id}` (the wrk thread) and `{t}` (the run's start, in seconds: names stay unique across
+/// rounds) are substituted in the path, headers and body.
 #[derive(Debug, Clone)]
 pub struct Template {
     pub method: &'static str,

@@ -69,14 +69,12 @@ impl Peer {
             .env("ZENML_SERVER_LOGIN_RATE_LIMIT_MINUTE", "100000")
             .env("ZENML_SERVER_LOGIN_RATE_LIMIT_DAY", "10000000");
         eprintln!("zenml: starting ZenML {VERSION} on 127.0.0.1:{port}");
-        let server = Server::start(
-            "zenml",
-            command,
-            "running on http://",
-            Duration::from_secs(180),
-        )?;
+        // ZenML configures its own logging, so its address is not read from a log line: the
+        // harness chose the port and waits for the API to answer.
+        let base = format!("http://127.0.0.1:{port}");
+        let server = Server::spawn("zenml", command, base.clone())?;
         let client = reqwest::Client::new();
-        let base = server.base.clone();
+        wait_until_ready(&client, &base, Duration::from_secs(180)).await?;
         let login: Value = client
             .post(format!("{base}/api/v1/login"))
             .header("Content-Type", "application/x-www-form-urlencoded")
@@ -192,7 +190,7 @@ pub async fn compare(
                 path: format!("/api/v1/service_accounts/{sa}/api_keys"),
                 headers: zen_headers(),
                 body: Some(format!(
-                    r#"{{"name":"z-{:x}-{{id}}-{{n}}"}}"#,
+                    r#"{{"name":"z-{:x}-{{t}}-{{id}}-{{n}}"}}"#,
                     std::process::id()
                 )),
                 keys: None,
@@ -307,6 +305,23 @@ pub async fn compare(
         )
     );
     Ok(())
+}
+
+/// Polls `GET /api/v1/info` until it answers 200.
+async fn wait_until_ready(
+    client: &reqwest::Client,
+    base: &str,
+    wait: Duration,
+) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + wait;
+    while std::time::Instant::now() < deadline {
+        let answer = client.get(format!("{base}/api/v1/info")).send().await;
+        if answer.is_ok_and(|a| a.status().is_success()) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    bail!("ZenML did not answer at {base} within {wait:?}")
 }
 
 /// Creates the virtual environment and installs `zenml[server]` unless it is already there.

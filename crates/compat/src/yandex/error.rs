@@ -62,6 +62,9 @@ fn noun(entity: Entity) -> &'static str {
         Entity::Principal => "service account",
         Entity::Key => "API key",
         Entity::Operation => "operation",
+        Entity::Product => "product",
+        Entity::Subscription => "subscription",
+        Entity::AccessKey => "access key",
     }
 }
 

@@ -1,5 +1,6 @@
 //! The core's vocabulary: domains, principals, keys with their secrets, and operations.
 
+mod access_key;
 pub mod cidr;
 pub mod text;
 
@@ -7,8 +8,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::error::ValidationError;
-use crate::ids::{DomainId, KeyId, OperationId, PrincipalId};
+use crate::ids::{DomainId, KeyId, OperationId, PrincipalId, ProductId};
 use crate::secret::SecretHash;
+pub use access_key::AccessKey;
 pub use cidr::AllowedCidr;
 pub use text::{Description, Metadata, Name, Token, TokenSet};
 
@@ -42,6 +44,9 @@ macro_rules! wire_enum {
         }
     };
 }
+
+mod product;
+pub use product::{Product, Subscription, SubscriptionStatus, SUBSCRIPTION_TRANSITIONS};
 
 wire_enum!(
     /// Who a principal is.
@@ -141,6 +146,11 @@ pub struct ApiKey {
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_rotated_at: Option<OffsetDateTime>,
     pub secrets: Vec<SecretInfo>,
+    /// The products this key holds an `ACCEPTED` subscription to, as the store last read them
+    /// (the verifier checks a product against this set). Written only through subscriptions,
+    /// never by `update_key`.
+    #[serde(skip)]
+    pub products: Vec<ProductId>,
     /// Incremented by every management change; the store refuses a write based on an old version.
     #[serde(skip)]
     pub version: i64,
@@ -176,6 +186,8 @@ pub enum TargetKind {
     Domain,
     Principal,
     Key,
+    Product,
+    AccessKey,
 }
 
 impl TargetKind {
@@ -184,6 +196,8 @@ impl TargetKind {
             TargetKind::Domain => "domain",
             TargetKind::Principal => "principal",
             TargetKind::Key => "key",
+            TargetKind::Product => "product",
+            TargetKind::AccessKey => "access_key",
         }
     }
 
@@ -192,9 +206,11 @@ impl TargetKind {
             "domain" => Ok(Self::Domain),
             "principal" => Ok(Self::Principal),
             "key" => Ok(Self::Key),
+            "product" => Ok(Self::Product),
+            "access_key" => Ok(Self::AccessKey),
             _ => Err(ValidationError::new(
                 "target_kind",
-                "must be one of: domain principal key",
+                "must be one of: domain principal key product access_key",
             )),
         }
     }

@@ -105,7 +105,7 @@ fn check_expiry(
 }
 
 /// Management roles cannot be handed out more widely than the caller holds them.
-fn check_roles(cap: &AdminOf, roles: &TokenSet, in_root_domain: bool) -> CoreResult<()> {
+pub(super) fn check_roles(cap: &AdminOf, roles: &TokenSet, in_root_domain: bool) -> CoreResult<()> {
     if roles.contains(ROOT_ROLE) && !(cap.is_root() && in_root_domain) {
         return Err(CoreError::Forbidden(
             "keyward:root may only be granted by root, to keys of the root domain".into(),
@@ -114,7 +114,7 @@ fn check_roles(cap: &AdminOf, roles: &TokenSet, in_root_domain: bool) -> CoreRes
     Ok(())
 }
 
-fn refuse_external(owner: &Principal) -> CoreResult<()> {
+pub(super) fn refuse_external(owner: &Principal) -> CoreResult<()> {
     if owner.external {
         return Err(CoreError::Forbidden(
             "keys of an external principal are managed by its external authority".into(),
@@ -123,7 +123,7 @@ fn refuse_external(owner: &Principal) -> CoreResult<()> {
     Ok(())
 }
 
-fn new_secret(
+pub(super) fn new_secret(
     slot: SecretSlot,
     now: OffsetDateTime,
     hasher: &crate::secret::SecretHasher,
@@ -169,9 +169,29 @@ impl Keyward {
         input: NewKey,
         metadata: serde_json::Value,
     ) -> CoreResult<CreatedKey> {
+        self.insert_key_with_slots(cap, input, metadata, false)
+            .await
+            .map(|(created, _)| created)
+    }
+
+    /// `insert_new_key`, with a second live secret in the secondary slot when `secondary` is
+    /// set (NCP-style keys); that secret is returned beside the key.
+    pub(super) async fn insert_key_with_slots(
+        &self,
+        cap: &AdminOf,
+        input: NewKey,
+        metadata: serde_json::Value,
+        secondary: bool,
+    ) -> CoreResult<(CreatedKey, Option<SecretToken>)> {
         let now = self.clock.now();
         let expires_at = check_expiry(input.expires_at, now)?;
         let (secret, info) = new_secret(SecretSlot::Primary, now, self.verifier.hasher());
+        let mut secrets = vec![info];
+        let second = secondary.then(|| {
+            let (token, info) = new_secret(SecretSlot::Secondary, now, self.verifier.hasher());
+            secrets.push(info);
+            token
+        });
         let key = ApiKey {
             id: KeyId::new(),
             domain: cap.domain(),
@@ -189,7 +209,8 @@ impl Keyward {
             updated_at: now,
             last_used_at: None,
             last_rotated_at: None,
-            secrets: vec![info],
+            secrets,
+            products: Vec::new(),
             version: 1,
         };
         let op = record(
@@ -206,7 +227,7 @@ impl Keyward {
         );
         self.store.insert_key(&key, &op).await?;
         self.verifier.forget_key(&key);
-        Ok(CreatedKey { key, secret })
+        Ok((CreatedKey { key, secret }, second))
     }
 
     /// One key, if it exists and the caller administers its domain.
@@ -436,7 +457,7 @@ impl Keyward {
     /// The read-modify-write every key change shares: load, authorize, refuse external owners,
     /// apply `edit`, bump the version, write with the operation, drop cache entries. Retries when
     /// another writer got there first. Returns the key, what `edit` made, and the operation.
-    async fn change_key<F>(
+    pub(super) async fn change_key<F>(
         &self,
         caller: &Caller,
         id: KeyId,

@@ -1,19 +1,26 @@
 //! The use cases, as methods of `Keyward`, one file per object. Faces call these and nothing
 //! else; every rule about keys lives here once.
 
+mod access_keys;
 mod bootstrap;
 mod domains;
+mod dual_keys;
 mod keys;
 mod operations;
 mod principals;
+mod products;
 mod scopes;
 mod sessions;
+mod stats;
 
+pub use access_keys::{CreatedAccessKey, SignedRequest};
 pub use bootstrap::Bootstrapped;
 pub use domains::{DomainPatch, NewDomain};
+pub use dual_keys::CreatedDualKey;
 pub use keys::{CreatedKey, KeyPatch, NewKey, MAX_ROTATION_GRACE};
 pub use operations::Change;
 pub use principals::{NewPrincipal, PrincipalPatch};
+pub use products::NewProduct;
 pub use sessions::{Identity, Session};
 
 use std::sync::Arc;
@@ -37,6 +44,8 @@ pub struct Keyward {
     verifier: Verifier,
     /// Signs access tokens (`service/sessions.rs`); derived from the pepper.
     sessions: SessionKey,
+    /// Seals access keys' secret keys (`service/access_keys.rs`); `None`: none can be made.
+    master: Option<crate::signing::MasterKey>,
 }
 
 impl std::fmt::Debug for Keyward {
@@ -61,7 +70,14 @@ impl Keyward {
             clock,
             verifier,
             sessions,
+            master: None,
         }
+    }
+
+    /// Configures the master key that seals access keys' secret keys (NCP signature v2).
+    pub fn with_master_key(mut self, master: crate::signing::MasterKey) -> Self {
+        self.master = Some(master);
+        self
     }
 
     pub fn verifier(&self) -> &Verifier {
@@ -103,6 +119,7 @@ impl Keyward {
                 VerifyRequest {
                     client_ip,
                     required_scopes: &[],
+                    product: None,
                 },
             )
             .await?;

@@ -46,6 +46,7 @@ impl Keyward {
                 VerifyRequest {
                     client_ip,
                     required_scopes: &[],
+                    product: None,
                 },
             )
             .await?;

@@ -25,7 +25,7 @@ pub use snapshot::KeySnapshot;
 
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
-use crate::ids::KeyId;
+use crate::ids::{KeyId, ProductId};
 use crate::model::ApiKey;
 use crate::secret::{is_well_formed, SecretHash, SecretHasher};
 use crate::store::{ChangeEvent, Store};
@@ -35,6 +35,8 @@ use crate::store::{ChangeEvent, Store};
 pub struct VerifyRequest<'a> {
     pub client_ip: Option<IpAddr>,
     pub required_scopes: &'a [String],
+    /// The product the request is for: the key must hold an `ACCEPTED` subscription to it.
+    pub product: Option<ProductId>,
 }
 
 /// Cache sizing and lifetimes.
@@ -279,6 +281,8 @@ impl Verifier {
             Reason::Expired
         } else if !snapshot.allows_ip(request.client_ip) {
             Reason::IpNotAllowed
+        } else if request.product.is_some_and(|p| !snapshot.subscribed_to(p)) {
+            Reason::NotSubscribed
         } else if !snapshot.has_scopes(request.required_scopes.iter().map(String::as_str)) {
             Reason::InsufficientScope
         } else {

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use ipnet::IpNet;
 use time::OffsetDateTime;
 
-use crate::ids::{DomainId, KeyId, PrincipalId};
+use crate::ids::{DomainId, KeyId, PrincipalId, ProductId};
 use crate::model::{cidr::canonical, ApiKey, KeyState, SecretInfo, TokenSet};
 
 /// Uses closer together than this record one time (see `KeySnapshot::mark_used`).
@@ -29,6 +29,8 @@ pub struct KeySnapshot {
     pub allowed: Vec<IpNet>,
     pub roles: TokenSet,
     pub scopes: TokenSet,
+    /// Products with an `ACCEPTED` subscription; a handful, so a linear scan beats hashing.
+    pub products: Box<[ProductId]>,
     /// Unix micros of the latest recorded use (`NEVER_USED` before the first); see `mark_used`.
     last_used_micros: AtomicI64,
     /// Set while the snapshot waits in the verifier's queue for the next flush.
@@ -65,6 +67,7 @@ impl KeySnapshot {
             allowed: key.allowed_cidrs.iter().map(|c| c.cidr).collect(),
             roles: key.roles.clone(),
             scopes: key.scopes.clone(),
+            products: key.products.clone().into_boxed_slice(),
             last_used_micros: AtomicI64::new(NEVER_USED),
             pending: AtomicBool::new(false),
             rendered: OnceLock::new(),
@@ -98,6 +101,10 @@ impl KeySnapshot {
             }
             None => false,
         }
+    }
+
+    pub fn subscribed_to(&self, product: ProductId) -> bool {
+        self.products.contains(&product)
     }
 
     pub fn has_scopes<'a>(&self, required: impl IntoIterator<Item = &'a str>) -> bool {
@@ -178,6 +185,7 @@ mod tests {
             last_used_at: None,
             last_rotated_at: None,
             secrets: vec![secret.clone()],
+            products: Vec::new(),
             version: 1,
         };
         KeySnapshot::new(&key, &secret)

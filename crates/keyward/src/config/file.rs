@@ -6,6 +6,7 @@
 //! database_url = "postgres://keyward:secret@db/keyward"
 //! database_max_connections = 20
 //! pepper_file = "/etc/keyward/pepper"
+//! master_key_file = "/etc/keyward/master.key"
 //! trusted_proxies = ["10.0.0.0/8"]
 //! root_key_file = "/var/lib/keyward/root.key"
 //! body_limit_bytes = 262144
@@ -40,6 +41,8 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub database_max_connections: Option<u32>,
     pub pepper_file: Option<PathBuf>,
+    /// The master key sealing access keys' secret keys (NCP signature v2), in its own file.
+    pub master_key_file: Option<PathBuf>,
     pub trusted_proxies: Option<Vec<String>>,
     pub root_key_file: Option<PathBuf>,
     pub body_limit_bytes: Option<usize>,

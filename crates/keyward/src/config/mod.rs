@@ -17,6 +17,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use ipnet::IpNet;
 use keyward_core::secret::Pepper;
+use keyward_core::signing::MasterKey;
 use keyward_core::verify::CacheSettings;
 
 pub use args::{parse_cidr, ServerArgs};
@@ -44,6 +45,8 @@ pub struct Config {
     pub database_max_connections: Option<u32>,
     /// The HMAC key for secret hashes. `None` means plain SHA-256 (warned about at startup).
     pub pepper: Option<Pepper>,
+    /// Seals access keys' secret keys (NCP signature v2). `None`: access keys cannot be made.
+    pub master_key: Option<MasterKey>,
     /// Peers whose `X-Forwarded-For` is believed when finding the client address.
     pub trusted_proxies: Vec<IpNet>,
     /// Where a fresh database's root key is written instead of being printed.
@@ -65,6 +68,7 @@ impl Default for Config {
             database_url: DEFAULT_DATABASE_URL.into(),
             database_max_connections: None,
             pepper: None,
+            master_key: None,
             trusted_proxies: Vec::new(),
             root_key_file: None,
             body_limit_bytes: DEFAULT_BODY_LIMIT_BYTES,
@@ -85,6 +89,7 @@ impl fmt::Debug for Config {
             )
             .field("database_max_connections", &self.database_max_connections)
             .field("pepper", &self.pepper)
+            .field("master_key", &self.master_key)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("root_key_file", &self.root_key_file)
             .field("body_limit_bytes", &self.body_limit_bytes)
@@ -100,6 +105,7 @@ impl fmt::Debug for Config {
 #[derive(Debug, Default, Clone)]
 pub struct EnvOnly {
     pub pepper: Option<String>,
+    pub master_key: Option<String>,
     pub rust_log: Option<String>,
 }
 
@@ -108,6 +114,7 @@ impl EnvOnly {
         let read = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Self {
             pepper: read("KEYWARD_PEPPER"),
+            master_key: read("KEYWARD_MASTER_KEY"),
             rust_log: read("RUST_LOG"),
         }
     }
@@ -147,6 +154,7 @@ impl Config {
                 .database_max_connections
                 .or(file.database_max_connections),
             pepper: resolve_pepper(args.pepper_file.as_deref(), file.pepper_file, env)?,
+            master_key: resolve_master_key(file.master_key_file, env)?,
             trusted_proxies,
             root_key_file: args.root_key_file.clone().or(file.root_key_file),
             body_limit_bytes: args
@@ -239,6 +247,27 @@ fn resolve_pepper(
     Pepper::new(bytes)
         .map(Some)
         .map_err(|e| anyhow::anyhow!("pepper file {}: {}", path.display(), e.reason))
+}
+
+/// `KEYWARD_MASTER_KEY` beats the file's `master_key_file`; like the pepper, the key itself is
+/// never written in the configuration file, and a final newline in its file is not part of it.
+fn resolve_master_key(file: Option<PathBuf>, env: &EnvOnly) -> anyhow::Result<Option<MasterKey>> {
+    if let Some(text) = &env.master_key {
+        return MasterKey::new(text.as_bytes())
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("KEYWARD_MASTER_KEY: {}", e.reason));
+    }
+    let Some(path) = file else {
+        return Ok(None);
+    };
+    let mut bytes = std::fs::read(&path)
+        .with_context(|| format!("cannot read the master key file {}", path.display()))?;
+    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        bytes.pop();
+    }
+    MasterKey::new(&bytes)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("master key file {}: {}", path.display(), e.reason))
 }
 
 #[cfg(test)]

@@ -258,3 +258,31 @@ fn debug_hides_the_password_and_the_pepper() {
     assert!(!printed.contains("pepper-pepper"), "{printed}");
     assert!(printed.contains("db:5432"), "{printed}");
 }
+
+#[test]
+fn the_master_key_comes_from_the_environment_or_its_file_and_never_prints() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("master.key");
+    std::fs::write(&path, "0123456789abcdef-master-from-file\n").expect("write");
+    let file = format!("master_key_file = {:?}", path.display().to_string());
+    let none = ServerArgs::default();
+    assert!(resolve("", &none, &EnvOnly::default())
+        .expect("no master key")
+        .master_key
+        .is_none());
+    let from_file = resolve(&file, &none, &EnvOnly::default()).expect("file master key");
+    assert!(from_file.master_key.is_some());
+    let env = EnvOnly {
+        master_key: Some("0123456789abcdef-master-from-env".into()),
+        ..EnvOnly::default()
+    };
+    let from_env = resolve("", &none, &env).expect("env master key");
+    let printed = format!("{from_env:?}");
+    assert!(!printed.contains("master-from-env"), "{printed}");
+    let short = EnvOnly {
+        master_key: Some("tiny".into()),
+        ..EnvOnly::default()
+    };
+    let err = resolve("", &none, &short).expect_err("too short");
+    assert!(!err.to_string().contains("tiny"), "{err}");
+}

@@ -234,7 +234,7 @@ impl Engine {
             .fetch_all(key_with_secrets(dialect, which))
             .await
             .map_err(|e| db_error(e, "loading a key"))?;
-        fold_key(&found).map_err(corrupt)
+        self.with_products(fold_key(&found).map_err(corrupt)?).await
     }
 
     /// One statement: the key owning the secret with this hash, with all its secrets. Expired
@@ -251,7 +251,7 @@ impl Engine {
             .fetch_all(key_with_secrets(dialect, which))
             .await
             .map_err(|e| db_error(e, "looking up a key by secret hash"))?;
-        fold_key(&found).map_err(corrupt)
+        self.with_products(fold_key(&found).map_err(corrupt)?).await
     }
 
     /// Up to `query.limit + 1` keys with their secrets, read in one snapshot.
@@ -291,8 +291,15 @@ impl Engine {
             let secret = rows::secret(row, "").map_err(corrupt)?;
             secrets.entry(key_id).or_default().push(secret);
         }
+        let ids: Vec<KeyId> = keys.iter().map(|k| k.id).collect();
+        let product_rows = tx
+            .fetch_all(super::subscriptions::accepted_products_stmt(dialect, &ids))
+            .await
+            .map_err(|e| db_error(e, "loading the products of a page of keys"))?;
+        let mut products = super::subscriptions::fold_accepted(&product_rows)?;
         for key in &mut keys {
             key.secrets = secrets.remove(&key.id.as_uuid()).unwrap_or_default();
+            key.products = products.remove(&key.id.as_uuid()).unwrap_or_default();
         }
         // A read-only transaction has nothing to commit; dropping it rolls back.
         Ok(keys)

@@ -3,12 +3,16 @@
 //! only places that branch on the backend. `SqliteStore` and `PostgresStore` are thin shells that
 //! open a pool and hand it to an `Engine`.
 
+mod access_keys;
 mod domains;
 mod group_commit;
 mod keys;
 mod last_used;
 mod operations;
 mod principals;
+mod products;
+mod stats;
+mod subscriptions;
 
 use std::sync::Arc;
 
@@ -216,8 +220,11 @@ impl Tx {
 macro_rules! delegate_store_to_engine {
     ($store:ty) => {
         const _: () = {
-            use keyward_core::ids::{DomainId, KeyId, OperationId, PrincipalId};
-            use keyward_core::model::{ApiKey, Domain, Operation, Principal};
+            use keyward_core::ids::{DomainId, KeyId, OperationId, PrincipalId, ProductId};
+            use keyward_core::model::{
+                AccessKey, ApiKey, Domain, Operation, Principal, Product, Subscription,
+                SubscriptionStatus,
+            };
             use keyward_core::query::{KeyField, OperationQuery, PrincipalField, Query};
             use keyward_core::secret::SecretHash;
             use keyward_core::store::{ChangeSink, Store, StoreResult};
@@ -298,6 +305,12 @@ macro_rules! delegate_store_to_engine {
                 async fn count_keys(&self, query: &Query<KeyField>) -> StoreResult<u64> {
                     self.engine.count_keys(query).await
                 }
+                async fn aggregate_keys(
+                    &self,
+                    query: &keyward_core::query::AggregateQuery<KeyField>,
+                ) -> StoreResult<Vec<keyward_core::query::AggregateRow>> {
+                    self.engine.aggregate_keys(query).await
+                }
                 async fn update_key(
                     &self,
                     key: &ApiKey,
@@ -320,6 +333,78 @@ macro_rules! delegate_store_to_engine {
                     uses: &[(KeyId, OffsetDateTime)],
                 ) -> StoreResult<()> {
                     self.engine.record_last_used(uses).await
+                }
+                async fn insert_product(
+                    &self,
+                    product: &Product,
+                    op: &Operation,
+                ) -> StoreResult<()> {
+                    self.engine.insert_product(product, op).await
+                }
+                async fn product(&self, id: ProductId) -> StoreResult<Option<Product>> {
+                    self.engine.product(id).await
+                }
+                async fn list_products(
+                    &self,
+                    domain: DomainId,
+                    after: Option<ProductId>,
+                    limit: u32,
+                ) -> StoreResult<Vec<Product>> {
+                    self.engine.list_products(domain, after, limit).await
+                }
+                async fn delete_product(&self, id: ProductId, op: &Operation) -> StoreResult<()> {
+                    self.engine.delete_product(id, op).await
+                }
+                async fn subscription(
+                    &self,
+                    key: KeyId,
+                    product: ProductId,
+                ) -> StoreResult<Option<Subscription>> {
+                    self.engine.subscription(key, product).await
+                }
+                async fn key_subscriptions(&self, key: KeyId) -> StoreResult<Vec<Subscription>> {
+                    self.engine.key_subscriptions(key).await
+                }
+                async fn product_subscriptions(
+                    &self,
+                    product: ProductId,
+                    statuses: &[SubscriptionStatus],
+                ) -> StoreResult<Vec<Subscription>> {
+                    self.engine.product_subscriptions(product, statuses).await
+                }
+                async fn put_subscription(
+                    &self,
+                    subscription: &Subscription,
+                    expected: Option<SubscriptionStatus>,
+                    op: &Operation,
+                ) -> StoreResult<()> {
+                    self.engine
+                        .put_subscription(subscription, expected, op)
+                        .await
+                }
+                async fn delete_subscription(
+                    &self,
+                    key: KeyId,
+                    product: ProductId,
+                    expected: SubscriptionStatus,
+                    op: &Operation,
+                ) -> StoreResult<()> {
+                    self.engine
+                        .delete_subscription(key, product, expected, op)
+                        .await
+                }
+                async fn insert_access_key(
+                    &self,
+                    access_key: &AccessKey,
+                    op: &Operation,
+                ) -> StoreResult<()> {
+                    self.engine.insert_access_key(access_key, op).await
+                }
+                async fn access_key(&self, id: &str) -> StoreResult<Option<AccessKey>> {
+                    self.engine.access_key(id).await
+                }
+                async fn delete_access_key(&self, id: &str, op: &Operation) -> StoreResult<()> {
+                    self.engine.delete_access_key(id, op).await
                 }
                 async fn operation(&self, id: OperationId) -> StoreResult<Option<Operation>> {
                     self.engine.operation(id).await

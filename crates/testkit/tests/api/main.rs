@@ -18,6 +18,7 @@ mod operations;
 mod outage;
 mod persistence;
 mod principals;
+mod products;
 mod rotation;
 mod tenancy;
 mod verify;

@@ -13,6 +13,7 @@
 mod feed;
 mod outage;
 mod propagation;
+mod subscriptions;
 
 use std::future::Future;
 use std::io::Write as _;

@@ -1,0 +1,275 @@
+//! `/api/v1/api-keys...`: create, list, get, update, regenerate, delete, search. NCP keys are
+//! created with two live secrets (primary and secondary) and owned by the caller's principal.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use keyward_api::ApiState;
+use keyward_core::ids::{KeyId, ProductId};
+use keyward_core::model::{ApiKey, Description, KeyState, Name, SecretSlot};
+use keyward_core::query::{
+    Condition, Filter, KeyField, Op, Query as KeyQuery, Sort, Value, Window,
+};
+use keyward_core::service::{KeyPatch, NewKey};
+use serde::Deserialize;
+
+use super::auth::{Admin, NcpJson};
+use super::error::NcpError;
+use super::wire::{
+    ApiKeyBody, ApiKeyEnvelope, ApiKeyList, CreateApiKey, Regenerate, SearchApiKeys, Shown,
+    UpdateApiKey,
+};
+use super::{page_window, parse_statuses};
+
+pub(super) fn key_id(text: &str) -> Result<KeyId, NcpError> {
+    KeyId::parse(text).map_err(|_| NcpError::not_found("API key not found"))
+}
+
+pub(super) fn product_id(text: &str) -> Result<ProductId, NcpError> {
+    ProductId::parse(text).map_err(|_| NcpError::not_found("product not found"))
+}
+
+fn envelope(key: &ApiKey, shown: &Shown<'_>) -> Json<ApiKeyEnvelope> {
+    Json(ApiKeyEnvelope {
+        api_key: ApiKeyBody::render(key, shown),
+    })
+}
+
+/// `POST /api-keys`: both secrets are shown in this answer, and never again.
+pub async fn create(
+    State(state): State<ApiState>,
+    Admin(caller): Admin,
+    NcpJson(body): NcpJson<CreateApiKey>,
+) -> Result<(StatusCode, Json<ApiKeyEnvelope>), NcpError> {
+    let mut input = NewKey::named(
+        caller.principal(),
+        Name::parse("apiKeyName", body.api_key_name)?,
+    );
+    input.description = Description::parse(
+        "apiKeyDescription",
+        body.api_key_description.unwrap_or_default(),
+    )?;
+    let created = state.core.create_dual_key(&caller, input).await?;
+    let shown = Shown {
+        primary: Some(created.primary.expose()),
+        secondary: Some(created.secondary.expose()),
+    };
+    Ok((StatusCode::CREATED, envelope(&created.key, &shown)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    #[serde(default)]
+    offset: Option<u64>,
+    #[serde(default)]
+    limit: Option<u64>,
+    #[serde(default)]
+    api_key_name: Option<String>,
+}
+
+fn name_query(
+    caller: &keyward_core::auth::Caller,
+    name: Option<&str>,
+    offset: Option<u64>,
+    limit: Option<u64>,
+) -> Result<KeyQuery<KeyField>, NcpError> {
+    let (offset, limit) = page_window(offset, limit)?;
+    let filter = match name.filter(|n| !n.is_empty()) {
+        Some(name) => Filter::Cond(Condition::new(
+            KeyField::Name,
+            Op::Contains,
+            Value::Text(name.to_owned()),
+        )?),
+        None => Filter::default(),
+    };
+    Ok(KeyQuery {
+        domain: caller.home_domain(),
+        filter,
+        sort: Sort {
+            field: KeyField::CreatedAt,
+            descending: true,
+        },
+        window: Window::Offset(offset),
+        limit,
+    })
+}
+
+/// `GET /api-keys?offset&limit&apiKeyName`.
+pub async fn list(
+    State(state): State<ApiState>,
+    Admin(caller): Admin,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Json<ApiKeyList>, NcpError> {
+    let Query(params) = params
+        .map_err(|_| NcpError::bad_request("offset and limit must be non-negative integers"))?;
+    let query = name_query(
+        &caller,
+        params.api_key_name.as_deref(),
+        params.offset,
+        params.limit,
+    )?;
+    let total = state.core.count_keys(&caller, &query).await?;
+    let everything = KeyQuery {
+        filter: Filter::default(),
+        ..query.clone()
+    };
+    let initial = state.core.count_keys(&caller, &everything).await?;
+    let page = state.core.list_keys(&caller, query).await?;
+    Ok(Json(ApiKeyList {
+        initial_count: Some(initial),
+        total,
+        api_keys: page
+            .items
+            .iter()
+            .map(|k| ApiKeyBody::render(k, &Shown::default()))
+            .collect(),
+    }))
+}
+
+/// `GET /api-keys/{id}`: the key object at the top level.
+pub async fn get(
+    State(state): State<ApiState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> Result<Json<ApiKeyBody>, NcpError> {
+    let key = state.core.get_key(&caller, key_id(&id)?).await?;
+    Ok(Json(ApiKeyBody::render(&key, &Shown::default())))
+}
+
+/// `PUT /api-keys/{id}`: name, description, and `isEnabled` as the key's state.
+pub async fn update(
+    State(state): State<ApiState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+    NcpJson(body): NcpJson<UpdateApiKey>,
+) -> Result<Json<ApiKeyEnvelope>, NcpError> {
+    let id = key_id(&id)?;
+    let patch = KeyPatch {
+        name: body
+            .api_key_name
+            .map(|n| Name::parse("apiKeyName", n))
+            .transpose()?,
+        description: body
+            .api_key_description
+            .map(|d| Description::parse("apiKeyDescription", d))
+            .transpose()?,
+        ..KeyPatch::default()
+    };
+    let mut key = if patch.name.is_some() || patch.description.is_some() {
+        state.core.update_key(&caller, id, patch).await?
+    } else {
+        state.core.get_key(&caller, id).await?
+    };
+    if let Some(enabled) = body.is_enabled {
+        let target = if enabled {
+            KeyState::Enabled
+        } else {
+            KeyState::Disabled
+        };
+        key = state.core.set_key_state(&caller, id, target).await?;
+    }
+    Ok(envelope(&key, &Shown::default()))
+}
+
+/// `PATCH /api-keys/{id}` `{keyType: PRIMARY|SECONDARY}`: replaces that secret only; the new
+/// one is shown in this answer.
+pub async fn regenerate(
+    State(state): State<ApiState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+    NcpJson(body): NcpJson<Regenerate>,
+) -> Result<Json<ApiKeyEnvelope>, NcpError> {
+    let slot = match body.key_type.as_str() {
+        "PRIMARY" => SecretSlot::Primary,
+        "SECONDARY" => SecretSlot::Secondary,
+        _ => {
+            return Err(NcpError::bad_request(
+                "keyType must be PRIMARY or SECONDARY",
+            ))
+        }
+    };
+    let created = state
+        .core
+        .regenerate_secret(&caller, key_id(&id)?, slot)
+        .await?;
+    let secret = Some(created.secret.expose());
+    let shown = match slot {
+        SecretSlot::Primary => Shown {
+            primary: secret,
+            secondary: None,
+        },
+        SecretSlot::Secondary => Shown {
+            primary: None,
+            secondary: secret,
+        },
+    };
+    Ok(envelope(&created.key, &shown))
+}
+
+/// `DELETE /api-keys/{id}`: 204.
+pub async fn delete(
+    State(state): State<ApiState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, NcpError> {
+    state.core.delete_key(&caller, key_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api-keys/search`: by name; with `productId`, only keys subscribed to that product
+/// (in `statusSet`, when given).
+pub async fn search(
+    State(state): State<ApiState>,
+    Admin(caller): Admin,
+    NcpJson(body): NcpJson<SearchApiKeys>,
+) -> Result<Json<ApiKeyList>, NcpError> {
+    let Some(product) = body.product_id.as_deref() else {
+        let query = name_query(
+            &caller,
+            body.api_key_name.as_deref(),
+            body.offset,
+            body.limit,
+        )?;
+        let total = state.core.count_keys(&caller, &query).await?;
+        let page = state.core.list_keys(&caller, query).await?;
+        return Ok(Json(ApiKeyList {
+            initial_count: None,
+            total,
+            api_keys: page
+                .items
+                .iter()
+                .map(|k| ApiKeyBody::render(k, &Shown::default()))
+                .collect(),
+        }));
+    };
+    let statuses = parse_statuses(&body.status_set)?;
+    let (offset, limit) = page_window(body.offset, body.limit)?;
+    let subscriptions = state
+        .core
+        .product_subscriptions(&caller, product_id(product)?, &statuses)
+        .await?;
+    let mut keys = Vec::new();
+    for subscription in &subscriptions {
+        let key = state.core.get_key(&caller, subscription.key_id).await?;
+        let wanted = body
+            .api_key_name
+            .as_deref()
+            .is_none_or(|n| key.name.as_str().contains(n));
+        if wanted {
+            keys.push(key);
+        }
+    }
+    let total = keys.len() as u64;
+    Ok(Json(ApiKeyList {
+        initial_count: None,
+        total,
+        api_keys: keys
+            .iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(limit as usize)
+            .map(|k| ApiKeyBody::render(k, &Shown::default()))
+            .collect(),
+    }))
+}

@@ -1,0 +1,74 @@
+//! NAVER Cloud Platform API Gateway's API keys, wire-compatible (docs/compat-ncp.md): keys with
+//! a primary and a secondary secret, products and subscription approval, searches, NCP's error
+//! shape. Thin over the core: products, subscriptions, two-slot keys and the lookup by secret
+//! are the core's (`service/products.rs`, `service/dual_keys.rs`).
+//!
+//! Map:
+//! - [`router`]: the routes, each at its full `/api/v1/...` path. The ZenML face also lives under
+//!   `/api/v1` with a catch-all fallback; full static paths take precedence over it, and this
+//!   router adds no fallback of its own, so the two merge without clashing.
+//! - [`auth`]: the caller (a bearer keyward key) and the JSON body extractor.
+//! - [`keys`], [`products`]: the handlers. [`wire`]: NCP's bodies. [`error`]: [`NcpError`].
+
+pub mod auth;
+pub mod error;
+pub mod keys;
+pub mod products;
+pub mod wire;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, patch, post};
+use axum::Router;
+use keyward_api::ApiState;
+use keyward_core::model::SubscriptionStatus;
+use keyward_core::query::MAX_OFFSET_PAGE_SIZE;
+
+pub use error::NcpError;
+
+/// The NCP face, to merge into the binary's router.
+pub fn router(state: ApiState) -> Router {
+    let body_limit = state.body_limit;
+    Router::new()
+        .route("/api/v1/api-keys", get(keys::list).post(keys::create))
+        .route("/api/v1/api-keys/search", post(keys::search))
+        .route(
+            "/api/v1/api-keys/{id}",
+            get(keys::get)
+                .put(keys::update)
+                .patch(keys::regenerate)
+                .delete(keys::delete),
+        )
+        .route("/api/v1/api-keys/{id}/subscribe", post(products::subscribe))
+        .route(
+            "/api/v1/api-keys/{id}/unsubscribe",
+            post(products::unsubscribe),
+        )
+        .route(
+            "/api/v1/products/{product}/api-keys/search",
+            post(products::search),
+        )
+        .route(
+            "/api/v1/products/{product}/api-keys/{id}",
+            patch(products::change_status),
+        )
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+/// NCP's `offset` (default 0) and `limit` (default 10, at most `MAX_OFFSET_PAGE_SIZE`).
+pub(crate) fn page_window(offset: Option<u64>, limit: Option<u64>) -> Result<(u64, u32), NcpError> {
+    let limit = limit.unwrap_or(10);
+    if limit == 0 || limit > u64::from(MAX_OFFSET_PAGE_SIZE) {
+        return Err(NcpError::bad_request(format!(
+            "limit must be between 1 and {MAX_OFFSET_PAGE_SIZE}"
+        )));
+    }
+    Ok((offset.unwrap_or(0), limit as u32))
+}
+
+/// `statusSet`: NCP's status names; empty means every status.
+pub(crate) fn parse_statuses(set: &[String]) -> Result<Vec<SubscriptionStatus>, NcpError> {
+    set.iter()
+        .map(|s| SubscriptionStatus::parse(s).map_err(NcpError::from))
+        .collect()
+}

@@ -1,0 +1,151 @@
+//! The gRPC transport: tonic's generated `APIKey` trait, each method authenticating the call
+//! and handing its message to [`super::rpc`] or [`super::stat`]. SpaceONE clients (spacectl,
+//! spaceone-core) send their credential as `token: <key>` metadata; `authorization: Bearer`
+//! is accepted too. Here the token is a keyward management key.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::ConnectInfo;
+use keyward_api::{client_ip, extract::bearer_token, ApiState};
+use keyward_core::auth::Caller;
+use keyward_core::model::KeyState;
+use keyward_core::Keyward;
+use tonic::{Request, Response, Status};
+
+use super::error::SpaceoneError;
+use super::proto::identity::api_key_server::ApiKey;
+use super::proto::identity::{
+    ApiKeyInfo, ApiKeyQuery, ApiKeyRequest, ApiKeyStatQuery, ApiKeysInfo, CreateApiKeyRequest,
+    GetApiKeyRequest, UpdateApiKeyHostsRequest, UpdateApiKeyRoleRequest,
+};
+use super::{rpc, stat};
+
+/// The service shares the state of the native face: the core and the trusted proxies.
+#[derive(Debug, Clone)]
+pub struct Service {
+    state: ApiState,
+}
+
+impl Service {
+    pub fn new(state: ApiState) -> Self {
+        Self { state }
+    }
+
+    async fn call<T, R, F, Fut>(&self, request: Request<T>, rpc: F) -> Result<Response<R>, Status>
+    where
+        F: FnOnce(Arc<Keyward>, Caller, T) -> Fut,
+        Fut: Future<Output = Result<R, SpaceoneError>>,
+    {
+        let caller = authenticate(&self.state, &request).await?;
+        let message = request.into_inner();
+        let answer = rpc(Arc::clone(&self.state.core), caller, message).await?;
+        Ok(Response::new(answer))
+    }
+}
+
+/// The caller behind `token` (or `authorization: Bearer`) metadata, with the client address
+/// the key's allow-list is checked against.
+async fn authenticate<T>(state: &ApiState, request: &Request<T>) -> Result<Caller, SpaceoneError> {
+    let headers = request.metadata().as_ref();
+    let token = headers
+        .get("token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .or_else(|| bearer_token(headers))
+        .ok_or_else(SpaceoneError::unauthenticated)?;
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| client_ip::resolve(peer.ip(), headers, &state.trusted_proxies));
+    Ok(state.core.authenticate(token, ip).await?)
+}
+
+#[tonic::async_trait]
+impl ApiKey for Service {
+    async fn create(
+        &self,
+        request: Request<CreateApiKeyRequest>,
+    ) -> Result<Response<ApiKeyInfo>, Status> {
+        self.call(request, |core, caller, m| async move {
+            rpc::create(&core, &caller, m).await
+        })
+        .await
+    }
+
+    async fn enable(
+        &self,
+        request: Request<ApiKeyRequest>,
+    ) -> Result<Response<ApiKeyInfo>, Status> {
+        self.call(request, |core, caller, m| async move {
+            rpc::set_state(&core, &caller, m, KeyState::Enabled).await
+        })
+        .await
+    }
+
+    async fn disable(
+        &self,
+        request: Request<ApiKeyRequest>,
+    ) -> Result<Response<ApiKeyInfo>, Status> {
+        self.call(request, |core, caller, m| async move {
+            rpc::set_state(&core, &caller, m, KeyState::Disabled).await
+        })
+        .await
+    }
+
+    async fn update_role(
+        &self,
+        request: Request<UpdateApiKeyRoleRequest>,
+    ) -> Result<Response<ApiKeyInfo>, Status> {
+        self.call(request, |core, caller, m| async move {
+            rpc::update_role(&core, &caller, m).await
+        })
+        .await
+    }
+
+    async fn update_allowed_hosts(
+        &self,
+        request: Request<UpdateApiKeyHostsRequest>,
+    ) -> Result<Response<ApiKeyInfo>, Status> {
+        self.call(request, |core, caller, m| async move {
+            rpc::update_allowed_hosts(&core, &caller, m).await
+        })
+        .await
+    }
+
+    async fn delete(&self, request: Request<ApiKeyRequest>) -> Result<Response<()>, Status> {
+        self.call(request, |core, caller, m| async move {
+            rpc::delete(&core, &caller, m).await
+        })
+        .await
+    }
+
+    async fn get(
+        &self,
+        request: Request<GetApiKeyRequest>,
+    ) -> Result<Response<ApiKeyInfo>, Status> {
+        self.call(request, |core, caller, m| async move {
+            rpc::get(&core, &caller, m).await
+        })
+        .await
+    }
+
+    async fn list(&self, request: Request<ApiKeyQuery>) -> Result<Response<ApiKeysInfo>, Status> {
+        self.call(request, |core, caller, m| async move {
+            rpc::list(&core, &caller, m).await
+        })
+        .await
+    }
+
+    async fn stat(
+        &self,
+        request: Request<ApiKeyStatQuery>,
+    ) -> Result<Response<prost_types::Struct>, Status> {
+        self.call(request, |core, caller, m| async move {
+            stat::stat(&core, &caller, m).await
+        })
+        .await
+    }
+}

@@ -1,0 +1,159 @@
+//! Products (`migrations/<backend>/0002_products_subscriptions.sql`); keys' subscriptions to
+//! them are in `subscriptions.rs`.
+
+use keyward_core::error::{Entity, StoreError};
+use keyward_core::ids::{DomainId, ProductId};
+use keyward_core::model::{Description, Name, Operation, Product};
+use keyward_core::store::StoreResult;
+use sea_query::{Asterisk, DeleteStatement, Expr, Iden, InsertStatement, Order, SelectStatement};
+use sqlx::error::ErrorKind;
+
+use super::operations::insert_operation;
+use super::subscriptions::Subscriptions;
+use super::Engine;
+use crate::error::{conflict, corrupt, db_error, violation};
+use crate::rows::Row;
+use crate::schema::micros;
+
+#[derive(Iden, Clone, Copy)]
+enum Products {
+    Table,
+    Id,
+    DomainId,
+    Name,
+    Description,
+    CreatedAt,
+    UpdatedAt,
+}
+
+fn product_row(row: &Row) -> anyhow::Result<Product> {
+    Ok(Product {
+        id: ProductId::from_uuid(row.uuid("id")?),
+        domain: DomainId::from_uuid(row.uuid("domain_id")?),
+        name: Name::parse("name", row.get::<String>("name")?)?,
+        description: Description::parse("description", row.get::<String>("description")?)?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+impl Engine {
+    pub async fn insert_product(&self, product: &Product, op: &Operation) -> StoreResult<()> {
+        let dialect = self.dialect();
+        let mut insert = InsertStatement::new();
+        insert
+            .into_table(Products::Table)
+            .columns([
+                Products::Id,
+                Products::DomainId,
+                Products::Name,
+                Products::Description,
+                Products::CreatedAt,
+                Products::UpdatedAt,
+            ])
+            .values_panic([
+                dialect.uuid(product.id.as_uuid()).into(),
+                dialect.uuid(product.domain.as_uuid()).into(),
+                product.name.as_str().into(),
+                product.description.as_str().into(),
+                micros(product.created_at).into(),
+                micros(product.updated_at).into(),
+            ]);
+        let mut tx = self.begin_write().await?;
+        tx.execute(dialect.build(&insert))
+            .await
+            .map_err(|e| match violation(&e) {
+                Some(ErrorKind::UniqueViolation) => conflict(
+                    Entity::Product,
+                    format!(
+                        "a product named `{}` already exists in this domain",
+                        product.name
+                    ),
+                ),
+                Some(ErrorKind::ForeignKeyViolation) => {
+                    conflict(Entity::Domain, "the product's domain does not exist")
+                }
+                _ => db_error(e, "inserting a product"),
+            })?;
+        insert_operation(&mut tx, dialect, op).await?;
+        tx.commit().await
+    }
+
+    pub async fn product(&self, id: ProductId) -> StoreResult<Option<Product>> {
+        let dialect = self.dialect();
+        let mut select = SelectStatement::new();
+        select
+            .column(Asterisk)
+            .from(Products::Table)
+            .and_where(Expr::col(Products::Id).eq(dialect.uuid(id.as_uuid())));
+        let row = self
+            .fetch_optional(dialect.build(&select))
+            .await
+            .map_err(|e| db_error(e, "loading a product"))?;
+        row.as_ref().map(product_row).transpose().map_err(corrupt)
+    }
+
+    pub async fn list_products(
+        &self,
+        domain: DomainId,
+        after: Option<ProductId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Product>> {
+        let dialect = self.dialect();
+        let mut select = SelectStatement::new();
+        select
+            .column(Asterisk)
+            .from(Products::Table)
+            .and_where(Expr::col(Products::DomainId).eq(dialect.uuid(domain.as_uuid())));
+        if let Some(after) = after {
+            select.and_where(Expr::col(Products::Id).gt(dialect.uuid(after.as_uuid())));
+        }
+        select
+            .order_by(Products::Id, Order::Asc)
+            .limit(u64::from(limit) + 1);
+        let found = self
+            .fetch_all(dialect.build(&select))
+            .await
+            .map_err(|e| db_error(e, "listing products"))?;
+        found
+            .iter()
+            .map(product_row)
+            .collect::<anyhow::Result<_>>()
+            .map_err(corrupt)
+    }
+
+    pub async fn delete_product(&self, id: ProductId, op: &Operation) -> StoreResult<()> {
+        let dialect = self.dialect();
+        let in_use = || conflict(Entity::Product, "keys are still subscribed to the product");
+        let mut tx = self.begin_write().await?;
+        let mut select = SelectStatement::new();
+        select
+            .column(Subscriptions::KeyId)
+            .from(Subscriptions::Table)
+            .and_where(Expr::col(Subscriptions::ProductId).eq(dialect.uuid(id.as_uuid())))
+            .limit(1);
+        let subscribed = tx
+            .fetch_optional(dialect.build(&select))
+            .await
+            .map_err(|e| db_error(e, "checking a product for subscriptions"))?;
+        if subscribed.is_some() {
+            return Err(in_use());
+        }
+        let mut delete = DeleteStatement::new();
+        delete
+            .from_table(Products::Table)
+            .and_where(Expr::col(Products::Id).eq(dialect.uuid(id.as_uuid())));
+        let deleted =
+            tx.execute(dialect.build(&delete))
+                .await
+                .map_err(|e| match violation(&e) {
+                    Some(ErrorKind::ForeignKeyViolation) => in_use(),
+                    _ => db_error(e, "deleting a product"),
+                })?;
+        if deleted == 0 {
+            return Err(StoreError::Stale);
+        }
+        insert_operation(&mut tx, dialect, op).await?;
+        tx.commit().await
+    }
+}

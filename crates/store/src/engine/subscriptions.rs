@@ -1,0 +1,267 @@
+//! Keys' subscriptions to products (`migrations/<backend>/0002_products_subscriptions.sql`). A
+//! subscription write publishes its key's secret hashes like a key write does, because the key's
+//! set of accepted products, which the verifier caches, changes with it.
+
+use std::collections::HashMap;
+
+use keyward_core::error::StoreError;
+use keyward_core::ids::{KeyId, ProductId};
+use keyward_core::model::{ApiKey, Operation, Subscription, SubscriptionStatus};
+use keyward_core::secret::SecretHash;
+use keyward_core::store::StoreResult;
+use sea_query::{
+    Asterisk, DeleteStatement, Expr, Iden, InsertStatement, Order, SelectStatement, UpdateStatement,
+};
+use sqlx::error::ErrorKind;
+use uuid::Uuid;
+
+use super::operations::insert_operation;
+use super::{Engine, Tx};
+use crate::error::{corrupt, db_error, violation};
+use crate::rows::{self, Row};
+use crate::schema::{micros, Dialect, KeySecrets, Stmt};
+
+#[derive(Iden, Clone, Copy)]
+pub(super) enum Subscriptions {
+    Table,
+    KeyId,
+    ProductId,
+    Status,
+    CreatedAt,
+    UpdatedAt,
+}
+
+fn subscription_row(row: &Row) -> anyhow::Result<Subscription> {
+    Ok(Subscription {
+        key_id: KeyId::from_uuid(row.uuid("key_id")?),
+        product_id: ProductId::from_uuid(row.uuid("product_id")?),
+        status: SubscriptionStatus::parse(&row.get::<String>("status")?)?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+/// The accepted products of the keys `ids`, one statement.
+pub(super) fn accepted_products_stmt(dialect: Dialect, ids: &[KeyId]) -> Stmt {
+    let mut select = SelectStatement::new();
+    select
+        .columns([Subscriptions::KeyId, Subscriptions::ProductId])
+        .from(Subscriptions::Table)
+        .and_where(
+            Expr::col(Subscriptions::KeyId).is_in(ids.iter().map(|k| dialect.uuid(k.as_uuid()))),
+        )
+        .and_where(Expr::col(Subscriptions::Status).eq(SubscriptionStatus::Accepted.as_str()))
+        .order_by(Subscriptions::ProductId, Order::Asc);
+    dialect.build(&select)
+}
+
+/// The rows of `accepted_products_stmt`, grouped by key.
+pub(super) fn fold_accepted(found: &[Row]) -> StoreResult<HashMap<Uuid, Vec<ProductId>>> {
+    let mut by_key: HashMap<Uuid, Vec<ProductId>> = HashMap::new();
+    for row in found {
+        let key = row.uuid("key_id").map_err(corrupt)?;
+        let product = row.uuid("product_id").map_err(corrupt)?;
+        by_key
+            .entry(key)
+            .or_default()
+            .push(ProductId::from_uuid(product));
+    }
+    Ok(by_key)
+}
+
+/// Publishes the hashes of key `id`'s secrets in the caller's transaction.
+async fn publish_key(tx: &mut Tx, dialect: Dialect, origin: &str, id: KeyId) -> StoreResult<()> {
+    let mut select = SelectStatement::new();
+    select
+        .column(KeySecrets::Hash)
+        .from(KeySecrets::Table)
+        .and_where(Expr::col(KeySecrets::KeyId).eq(dialect.uuid(id.as_uuid())));
+    let found = tx
+        .fetch_all(dialect.build(&select))
+        .await
+        .map_err(|e| db_error(e, "reading a key's secret hashes"))?;
+    let hashes: Vec<SecretHash> = found
+        .iter()
+        .map(|row| rows::secret_hash(row, "hash"))
+        .collect::<anyhow::Result<_>>()
+        .map_err(corrupt)?;
+    tx.publish_key_change(origin, &hashes).await
+}
+
+fn which_subscription(
+    dialect: Dialect,
+    key: KeyId,
+    product: ProductId,
+) -> [sea_query::SimpleExpr; 2] {
+    [
+        Expr::col(Subscriptions::KeyId).eq(dialect.uuid(key.as_uuid())),
+        Expr::col(Subscriptions::ProductId).eq(dialect.uuid(product.as_uuid())),
+    ]
+}
+
+impl Engine {
+    /// Fills `key.products` (the verify path reads it through `key_by_secret_hash`).
+    pub(super) async fn with_products(&self, key: Option<ApiKey>) -> StoreResult<Option<ApiKey>> {
+        let Some(mut key) = key else {
+            return Ok(None);
+        };
+        let found = self
+            .fetch_all(accepted_products_stmt(self.dialect(), &[key.id]))
+            .await
+            .map_err(|e| db_error(e, "loading a key's products"))?;
+        key.products = fold_accepted(&found)?
+            .remove(&key.id.as_uuid())
+            .unwrap_or_default();
+        Ok(Some(key))
+    }
+
+    pub async fn subscription(
+        &self,
+        key: KeyId,
+        product: ProductId,
+    ) -> StoreResult<Option<Subscription>> {
+        let dialect = self.dialect();
+        let mut select = SelectStatement::new();
+        select.column(Asterisk).from(Subscriptions::Table);
+        for condition in which_subscription(dialect, key, product) {
+            select.and_where(condition);
+        }
+        let row = self
+            .fetch_optional(dialect.build(&select))
+            .await
+            .map_err(|e| db_error(e, "loading a subscription"))?;
+        row.as_ref()
+            .map(subscription_row)
+            .transpose()
+            .map_err(corrupt)
+    }
+
+    pub async fn key_subscriptions(&self, key: KeyId) -> StoreResult<Vec<Subscription>> {
+        let dialect = self.dialect();
+        let mut select = SelectStatement::new();
+        select
+            .column(Asterisk)
+            .from(Subscriptions::Table)
+            .and_where(Expr::col(Subscriptions::KeyId).eq(dialect.uuid(key.as_uuid())))
+            .order_by(Subscriptions::ProductId, Order::Asc);
+        self.subscriptions(dialect.build(&select)).await
+    }
+
+    pub async fn product_subscriptions(
+        &self,
+        product: ProductId,
+        statuses: &[SubscriptionStatus],
+    ) -> StoreResult<Vec<Subscription>> {
+        let dialect = self.dialect();
+        let mut select = SelectStatement::new();
+        select
+            .column(Asterisk)
+            .from(Subscriptions::Table)
+            .and_where(Expr::col(Subscriptions::ProductId).eq(dialect.uuid(product.as_uuid())));
+        if !statuses.is_empty() {
+            select.and_where(
+                Expr::col(Subscriptions::Status).is_in(statuses.iter().map(|s| s.as_str())),
+            );
+        }
+        select.order_by(Subscriptions::KeyId, Order::Asc);
+        self.subscriptions(dialect.build(&select)).await
+    }
+
+    async fn subscriptions(&self, stmt: Stmt) -> StoreResult<Vec<Subscription>> {
+        let found = self
+            .fetch_all(stmt)
+            .await
+            .map_err(|e| db_error(e, "listing subscriptions"))?;
+        found
+            .iter()
+            .map(subscription_row)
+            .collect::<anyhow::Result<_>>()
+            .map_err(corrupt)
+    }
+
+    pub async fn put_subscription(
+        &self,
+        subscription: &Subscription,
+        expected: Option<SubscriptionStatus>,
+        op: &Operation,
+    ) -> StoreResult<()> {
+        let dialect = self.dialect();
+        let (key, product) = (subscription.key_id, subscription.product_id);
+        let stmt = match expected {
+            None => {
+                let mut insert = InsertStatement::new();
+                insert
+                    .into_table(Subscriptions::Table)
+                    .columns([
+                        Subscriptions::KeyId,
+                        Subscriptions::ProductId,
+                        Subscriptions::Status,
+                        Subscriptions::CreatedAt,
+                        Subscriptions::UpdatedAt,
+                    ])
+                    .values_panic([
+                        dialect.uuid(key.as_uuid()).into(),
+                        dialect.uuid(product.as_uuid()).into(),
+                        subscription.status.as_str().into(),
+                        micros(subscription.created_at).into(),
+                        micros(subscription.updated_at).into(),
+                    ]);
+                dialect.build(&insert)
+            }
+            Some(expected) => {
+                let mut update = UpdateStatement::new();
+                update.table(Subscriptions::Table).values([
+                    (Subscriptions::Status, subscription.status.as_str().into()),
+                    (
+                        Subscriptions::UpdatedAt,
+                        micros(subscription.updated_at).into(),
+                    ),
+                ]);
+                for condition in which_subscription(dialect, key, product) {
+                    update.and_where(condition);
+                }
+                update.and_where(Expr::col(Subscriptions::Status).eq(expected.as_str()));
+                dialect.build(&update)
+            }
+        };
+        let mut tx = self.begin_write().await?;
+        let changed = tx.execute(stmt).await.map_err(|e| match violation(&e) {
+            Some(ErrorKind::UniqueViolation) => StoreError::Stale,
+            Some(ErrorKind::ForeignKeyViolation) => StoreError::Stale,
+            _ => db_error(e, "writing a subscription"),
+        })?;
+        if changed == 0 {
+            return Err(StoreError::Stale);
+        }
+        insert_operation(&mut tx, dialect, op).await?;
+        publish_key(&mut tx, dialect, &self.origin, key).await?;
+        tx.commit().await
+    }
+
+    pub async fn delete_subscription(
+        &self,
+        key: KeyId,
+        product: ProductId,
+        expected: SubscriptionStatus,
+        op: &Operation,
+    ) -> StoreResult<()> {
+        let dialect = self.dialect();
+        let mut delete = DeleteStatement::new();
+        delete.from_table(Subscriptions::Table);
+        for condition in which_subscription(dialect, key, product) {
+            delete.and_where(condition);
+        }
+        delete.and_where(Expr::col(Subscriptions::Status).eq(expected.as_str()));
+        let mut tx = self.begin_write().await?;
+        let deleted = tx
+            .execute(dialect.build(&delete))
+            .await
+            .map_err(|e| db_error(e, "deleting a subscription"))?;
+        if deleted == 0 {
+            return Err(StoreError::Stale);
+        }
+        insert_operation(&mut tx, dialect, op).await?;
+        publish_key(&mut tx, dialect, &self.origin, key).await?;
+        tx.commit().await
+    }
+}
