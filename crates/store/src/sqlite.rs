@@ -43,7 +43,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(options.sqlite_busy_timeout)
-            .pragma("case_sensitive_like", "ON");
+            .pragma("case_sensitive_like", "ON")
+            // After a checkpoint resets the WAL, shrink its file back to 64 MiB at most.
+            .pragma("journal_size_limit", "67108864");
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let mut pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
@@ -66,6 +68,9 @@ impl SqliteStore {
         };
         if options.migrate {
             store.migrate().await?;
+        }
+        if !in_memory {
+            spawn_checkpointer(store.pool.clone());
         }
         tracing::info!(url = %redact_url(url), migrated = options.migrate, "opened the SQLite store");
         Ok(store)
@@ -92,3 +97,31 @@ impl SqliteStore {
 }
 
 delegate_store_to_engine!(SqliteStore);
+
+/// How often the WAL is checkpointed and restarted.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// SQLite's automatic checkpoints copy the WAL back but can only start it over when no reader is
+/// using it; under a steady stream of reads that moment never comes and the WAL grows without
+/// bound (seen past 2 GB under load). A `RESTART` checkpoint waits (within the busy timeout) for
+/// the readers of the moment to finish, so the next write starts the WAL from its beginning.
+/// Ends when the pool is closed.
+fn spawn_checkpointer(pool: SqlitePool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                return;
+            }
+            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                .execute(&pool)
+                .await
+            {
+                tracing::debug!(%error, "WAL checkpoint did not complete; retrying later");
+            }
+        }
+    });
+}
