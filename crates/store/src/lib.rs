@@ -41,8 +41,8 @@ use keyward_core::store::Store;
 
 pub use crate::postgres::PostgresStore;
 pub use crate::sqlite::SqliteStore;
-pub use crate::url::redact_url;
 use crate::url::{backend_of, Backend};
+pub use crate::url::{redact_url, with_database};
 
 /// How to open a store.
 #[derive(Debug, Clone)]

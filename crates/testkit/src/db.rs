@@ -81,7 +81,7 @@ impl TestDatabase {
         }
         let _ = admin.close().await;
         Some(Self {
-            url: with_database(&server_url, &name),
+            url: keyward_store::with_database(&server_url, &name),
             backend: Backend::Postgres {
                 server_url,
                 name,
@@ -158,43 +158,4 @@ async fn drop_postgres_database(server_url: &str, name: &str) {
 /// Straight to stderr, past the test harness's capture: a leaked database should be noticed.
 fn warn(message: &str) {
     let _ = writeln!(std::io::stderr(), "keyward-testkit: {message}");
-}
-
-/// `url` with its database (the path) replaced by `name`, keeping user, host and parameters.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    let mut out = format!("{}/{name}", &base[..path_start]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn replaces_only_the_database() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/test", "t1"),
-            "postgres://postgres@127.0.0.1:5432/t1"
-        );
-        assert_eq!(
-            with_database("postgresql://u:p@h/db?sslmode=disable", "t1"),
-            "postgresql://u:p@h/t1?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://h:5432", "t1"),
-            "postgres://h:5432/t1"
-        );
-    }
 }
