@@ -68,6 +68,8 @@ pub trait Store: Send + Sync + 'static {
     async fn principal(&self, id: PrincipalId) -> StoreResult<Option<Principal>>;
     /// Returns up to `query.limit + 1` rows so the caller can tell whether a next page exists.
     async fn list_principals(&self, query: &Query<PrincipalField>) -> StoreResult<Vec<Principal>>;
+    /// Counts the principals matching the query's domain and filter (window and limit ignored).
+    async fn count_principals(&self, query: &Query<PrincipalField>) -> StoreResult<u64>;
     async fn update_principal(&self, principal: &Principal, op: &Operation) -> StoreResult<()>;
     /// Deletes a principal that owns no keys; `Conflict` otherwise.
     async fn delete_principal(&self, id: PrincipalId, op: &Operation) -> StoreResult<()>;

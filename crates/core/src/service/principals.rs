@@ -9,7 +9,7 @@ use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult, Entity, ValidationError};
 use crate::ids::{DomainId, PrincipalId};
 use crate::model::{Description, Name, Principal, PrincipalKind, TargetKind};
-use crate::query::{Page, PrincipalField, Query, Sort, Value, Window, MAX_OFFSET_PAGE_SIZE};
+use crate::query::{Page, PrincipalField, Query, Value};
 
 /// A principal to create. `domain: None` means the caller's home domain.
 #[derive(Debug, Clone)]
@@ -107,26 +107,7 @@ impl Keyward {
     ) -> CoreResult<u64> {
         caller.admin_of(query.domain, Entity::Domain)?;
         query.filter.check_bounds()?;
-        let limit = MAX_OFFSET_PAGE_SIZE;
-        let mut counted = 0u64;
-        loop {
-            let page = Query {
-                domain: query.domain,
-                filter: query.filter.clone(),
-                sort: Sort {
-                    field: PrincipalField::Id,
-                    descending: false,
-                },
-                window: Window::Offset(counted),
-                limit,
-            };
-            // The store returns up to `limit + 1` rows: the extra one says more follow.
-            let rows = self.store.list_principals(&page).await?.len() as u64;
-            counted += rows.min(u64::from(limit));
-            if rows <= u64::from(limit) {
-                return Ok(counted);
-            }
-        }
+        Ok(self.store.count_principals(query).await?)
     }
 
     pub async fn update_principal(

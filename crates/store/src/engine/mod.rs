@@ -279,6 +279,12 @@ macro_rules! delegate_store_to_engine {
                 ) -> StoreResult<Vec<Principal>> {
                     self.engine.list_principals(query).await
                 }
+                async fn count_principals(
+                    &self,
+                    query: &Query<PrincipalField>,
+                ) -> StoreResult<u64> {
+                    self.engine.count_principals(query).await
+                }
                 async fn update_principal(
                     &self,
                     principal: &Principal,

@@ -85,6 +85,18 @@ impl Engine {
     }
 
     /// Up to `query.limit + 1` rows.
+    pub async fn count_principals(&self, query: &Query<PrincipalField>) -> StoreResult<u64> {
+        let stmt = query_sql::count(self.dialect(), query).map_err(corrupt)?;
+        let row = self
+            .fetch_optional(stmt)
+            .await
+            .map_err(|e| db_error(e, "counting principals"))?;
+        match row {
+            Some(row) => row.count().map_err(corrupt),
+            None => Ok(0),
+        }
+    }
+
     pub async fn list_principals(
         &self,
         query: &Query<PrincipalField>,

@@ -7,12 +7,13 @@ use keyward_core::ids::{DomainId, KeyId, PrincipalId};
 use keyward_core::model::{
     AllowedCidr, Description, KeyState, KeyType, Metadata, PrincipalKind, SecretSlot, TargetKind,
 };
+use keyward_core::query::{Condition, Filter, Op, PrincipalField};
 use keyward_core::store::Store;
 use serde_json::json;
 
 use super::{
     at, insert_domain, insert_key, insert_principal, key_op, name, new_domain, new_key,
-    new_principal, new_secret, op, tenant, tokens,
+    new_principal, new_secret, op, principal_query, tenant, tokens,
 };
 
 fn assert_conflict(result: Result<(), StoreError>, entity: Entity, what: &str) {
@@ -235,6 +236,21 @@ pub async fn principals_round_trip(store: Arc<dyn Store>) {
     );
     let other = tenant(&store, "other").await;
     insert_principal(&store, &new_principal(other.domain.id, "deploy-bot")).await;
+
+    // Counting sees one domain's principals, through the filter.
+    let count = |query| {
+        let store = Arc::clone(&store);
+        async move { store.count_principals(&query).await.expect("count") }
+    };
+    assert_eq!(
+        count(principal_query(t.domain.id, Filter::default())).await,
+        2
+    );
+    let named = Condition::parse(PrincipalField::Name, Op::Eq, "deploy-bot").expect("ok");
+    assert_eq!(
+        count(principal_query(t.domain.id, Filter::Cond(named))).await,
+        1
+    );
 
     let orphan = new_principal(DomainId::new(), "orphan");
     let record = op(
