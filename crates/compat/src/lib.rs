@@ -19,6 +19,7 @@
 //!   primary and secondary secrets, products and subscription approval. `ncp::router` is merged
 //!   into the binary's router beside ZenML's (distinct paths under the same `/api/v1`).
 
+mod grpc_peer;
 pub mod ncp;
 pub mod spaceone;
 pub mod yandex;

@@ -4,11 +4,9 @@
 //! is accepted too. Here the token is a keyward management key.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::ConnectInfo;
-use keyward_api::{client_ip, extract::bearer_token, ApiState};
+use keyward_api::{extract::bearer_token, ApiState};
 use keyward_core::auth::Caller;
 use keyward_core::model::KeyState;
 use keyward_core::Keyward;
@@ -21,6 +19,7 @@ use super::proto::identity::{
     GetApiKeyRequest, UpdateApiKeyHostsRequest, UpdateApiKeyRoleRequest,
 };
 use super::{rpc, stat};
+use crate::grpc_peer::client_address;
 
 /// The service shares the state of the native face: the core and the trusted proxies.
 #[derive(Debug, Clone)]
@@ -56,10 +55,7 @@ async fn authenticate<T>(state: &ApiState, request: &Request<T>) -> Result<Calle
         .filter(|t| !t.is_empty())
         .or_else(|| bearer_token(headers))
         .ok_or_else(SpaceoneError::unauthenticated)?;
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| client_ip::resolve(peer.ip(), headers, &state.trusted_proxies));
+    let ip = client_address(state, request);
     Ok(state.core.authenticate(token, ip).await?)
 }
 

@@ -4,11 +4,9 @@
 //! here the token is a keyward management key.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::ConnectInfo;
-use keyward_api::{client_ip, extract::bearer_token, ApiState};
+use keyward_api::{extract::bearer_token, ApiState};
 use keyward_core::auth::Caller;
 use keyward_core::Keyward;
 use tonic::{Request, Response, Status};
@@ -23,6 +21,7 @@ use super::proto::iam::{
 use super::proto::operation::operation_service_server::OperationService;
 use super::proto::operation::{CancelOperationRequest, GetOperationRequest, Operation};
 use super::rpc;
+use crate::grpc_peer::client_address;
 
 /// Both services share the state of the native face: the core and the trusted proxies.
 #[derive(Debug, Clone)]
@@ -54,10 +53,7 @@ impl Services {
 async fn authenticate<T>(state: &ApiState, request: &Request<T>) -> Result<Caller, YandexError> {
     let headers = request.metadata().as_ref();
     let token = bearer_token(headers).ok_or_else(YandexError::unauthenticated)?;
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| client_ip::resolve(peer.ip(), headers, &state.trusted_proxies));
+    let ip = client_address(state, request);
     Ok(state.core.authenticate(token, ip).await?)
 }
 
