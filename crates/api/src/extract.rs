@@ -70,13 +70,20 @@ pub fn client_address(
     headers: &HeaderMap,
     state: &ApiState,
 ) -> Option<IpAddr> {
-    // Read in place rather than through the `ConnectInfo` extractor, which clones; like that
-    // extractor, fall back to the `MockConnectInfo` that router tests install.
-    let peer = match extensions.get::<ConnectInfo<SocketAddr>>() {
-        Some(ConnectInfo(addr)) => addr.ip(),
-        None => extensions.get::<MockConnectInfo<SocketAddr>>()?.0.ip(),
-    };
+    let peer = peer_address(extensions)?;
     Some(client_ip::resolve(peer, headers, &state.trusted_proxies))
+}
+
+/// The TCP peer the connection service recorded. Read in place rather than through the
+/// `ConnectInfo` extractor, which clones; like that extractor, falls back to the
+/// `MockConnectInfo` that router tests install.
+pub fn peer_address(extensions: &Extensions) -> Option<IpAddr> {
+    match extensions.get::<ConnectInfo<SocketAddr>>() {
+        Some(ConnectInfo(addr)) => Some(addr.ip()),
+        None => extensions
+            .get::<MockConnectInfo<SocketAddr>>()
+            .map(|mock| mock.0.ip()),
+    }
 }
 
 /// The `{id}` path segment, parsed as a core id (`KeyId`, `DomainId`, ...).

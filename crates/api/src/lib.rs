@@ -9,6 +9,8 @@
 //!   JSON 404/405 fallbacks. [`openapi`]: the OpenAPI 3.1 document (`openapi.rs`).
 //! - [`extract`]: the extractors: [`extract::Auth`] (bearer key → `Caller`, so no handler can
 //!   forget authentication), client IP, path ids, JSON bodies; all refuse with [`ApiError`].
+//! - [`connection`]: what `axum::serve` runs per connection: gateway checks go straight to their
+//!   handler, everything else through [`router`].
 //! - [`client_ip`]: the client address behind trusted proxies (right-most `X-Forwarded-For`).
 //! - [`json`]: body parsing, sorting serde's failures into the API's error codes.
 //! - [`list_query`]: the list query-string dialect (`field=[op:]value`, `sort`, `limit`, `cursor`).
@@ -19,6 +21,7 @@
 //!   bodies (the `Authorization` header carries a secret).
 
 pub mod client_ip;
+pub mod connection;
 pub mod error;
 pub mod extract;
 pub mod json;

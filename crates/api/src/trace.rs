@@ -58,11 +58,16 @@ struct RandomRequestId;
 
 impl MakeRequestId for RandomRequestId {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
-        let mut buffer = uuid::Uuid::encode_buffer();
-        let text = id.hyphenated().encode_lower(&mut buffer);
-        HeaderValue::from_str(text).ok().map(RequestId::new)
+        new_request_id().map(RequestId::new)
     }
+}
+
+/// A new random request id (see `RandomRequestId`).
+pub(crate) fn new_request_id() -> Option<HeaderValue> {
+    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    let mut buffer = uuid::Uuid::encode_buffer();
+    let text = id.hyphenated().encode_lower(&mut buffer);
+    HeaderValue::from_str(text).ok()
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ pub struct Application {
     core: Arc<Keyward>,
     listener: TcpListener,
     local_addr: SocketAddr,
-    router: axum::Router,
+    service: keyward_api::connection::GatewayFirst,
     root_secret: Option<SecretToken>,
     flusher: Flusher,
 }
@@ -97,7 +97,8 @@ impl Application {
             .merge(keyward_compat::spaceone::grpc_router(api_state.clone()))
             .merge(keyward_compat::spaceone::rest_router(api_state.clone()))
             .merge(keyward_compat::ncp::router(api_state.clone()))
-            .merge(keyward_compat::zenml::router(api_state));
+            .merge(keyward_compat::zenml::router(api_state.clone()));
+        let service = keyward_api::connection::GatewayFirst::new(router, api_state);
         let flusher = Flusher::spawn(Arc::clone(&core), config.flush_interval);
         // Tests read the port from this exact phrase: keep it.
         tracing::info!("listening on http://{local_addr}");
@@ -105,7 +106,7 @@ impl Application {
             core,
             listener,
             local_addr,
-            router,
+            service,
             root_secret,
             flusher,
         })
@@ -138,7 +139,7 @@ impl Application {
         let Application {
             core,
             listener,
-            router,
+            service,
             flusher,
             ..
         } = self;
@@ -158,11 +159,7 @@ impl Application {
                 tracing::debug!(%error, "cannot set TCP_NODELAY");
             }
         });
-        let server = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal);
+        let server = axum::serve(listener, service).with_graceful_shutdown(signal);
         let drain_deadline = async {
             stopping.notified().await;
             tokio::time::sleep(DRAIN_TIMEOUT).await;

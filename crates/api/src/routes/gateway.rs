@@ -3,6 +3,7 @@
 //! wildcard). Any method. This is the hot path: the request is read in place (no header map is
 //! cloned), required scopes are collected only when asked for, and the key is never logged.
 
+use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use axum::body::{Body, Bytes};
@@ -10,11 +11,14 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keyward_core::model::text::LIST_MAX;
-use keyward_core::verify::{Decision, KeySnapshot, Reason, VerifyRequest};
+use keyward_core::error::CoreResult;
+use keyward_core::ids::ProductId;
+use keyward_core::verify::{CacheMiss, Decision, KeySnapshot, Reason, VerifyRequest};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{bearer_token, client_address};
+use crate::client_ip;
+use crate::extract::{bearer_token, peer_address};
 use crate::routes::verify::MAX_KEY_BYTES;
 use crate::views::VerifyView;
 use crate::ApiState;
@@ -26,6 +30,7 @@ const DOMAIN: HeaderName = HeaderName::from_static("x-keyward-domain");
 const ROLES: HeaderName = HeaderName::from_static("x-keyward-roles");
 const SCOPES: HeaderName = HeaderName::from_static("x-keyward-scopes");
 const REASON: HeaderName = HeaderName::from_static("x-keyward-reason");
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Verify the key of a proxied request: 200 with identity headers, 401/403 with a reason.
 ///
@@ -44,29 +49,75 @@ const REASON: HeaderName = HeaderName::from_static("x-keyward-reason");
         (status = 403, description = "A real key that may not do this (`IP_NOT_ALLOWED`, `INSUFFICIENT_SCOPE`, ...); reason in `X-Keyward-Reason`", body = VerifyView),
         (status = 503, description = "The database is needed and unreachable", body = ErrorBody),
     ))]
-#[tracing::instrument(level = "debug", skip_all)]
 pub async fn check(State(state): State<ApiState>, request: Request) -> Response {
-    let headers = request.headers();
+    let peer = peer_address(request.extensions());
+    match check_cached(&state, peer, request.uri().query(), request.headers()) {
+        Ok(answer) => answer,
+        Err(pending) => finish(&state, pending).await,
+    }
+}
+
+/// A check the cache could not answer, with what it asked; see [`finish`].
+pub(crate) struct PendingCheck {
+    miss: CacheMiss,
+    client_ip: Option<IpAddr>,
+    scopes: Vec<String>,
+    product: Option<ProductId>,
+}
+
+/// The check, as far as it goes without the store, for a request from `peer` (the TCP peer;
+/// `X-Forwarded-For` is believed only from trusted proxies): the answer, or what is left to ask
+/// the store. Synchronous, so a cache hit costs no future; the connection service calls this
+/// directly (see `connection.rs`).
+pub(crate) fn check_cached(
+    state: &ApiState,
+    peer: Option<IpAddr>,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, PendingCheck> {
     let Some(secret) = presented_key(headers) else {
-        return refusal(Reason::Malformed);
+        return Ok(refusal(Reason::Malformed));
     };
     if secret.len() > MAX_KEY_BYTES {
-        return refusal(Reason::Malformed);
+        return Ok(refusal(Reason::Malformed));
     }
-    let scopes = match required_scopes(request.uri().query(), headers) {
+    let scopes = match required_scopes(query, headers) {
         Ok(scopes) => scopes,
-        Err(error) => return error.into_response(),
+        Err(error) => return Ok(error.into_response()),
     };
-    let product = match crate::routes::products::requested_product(request.uri().query(), headers) {
+    let product = match crate::routes::products::requested_product(query, headers) {
         Ok(product) => product,
-        Err(error) => return error.into_response(),
+        Err(error) => return Ok(error.into_response()),
     };
+    let client_ip = peer.map(|peer| client_ip::resolve(peer, headers, &state.trusted_proxies));
     let verify = VerifyRequest {
-        client_ip: client_address(request.extensions(), headers, &state),
+        client_ip,
         required_scopes: &scopes,
         product,
     };
-    match state.core.verify(secret, verify).await {
+    match state.core.verify_cached(secret, &verify) {
+        Ok(decision) => Ok(answer(Ok(decision))),
+        Err(miss) => Err(PendingCheck {
+            miss,
+            client_ip,
+            scopes,
+            product,
+        }),
+    }
+}
+
+/// Asks the store what `check_cached` could not answer.
+pub(crate) async fn finish(state: &ApiState, pending: PendingCheck) -> Response {
+    let verify = VerifyRequest {
+        client_ip: pending.client_ip,
+        required_scopes: &pending.scopes,
+        product: pending.product,
+    };
+    answer(state.core.verify_uncached(pending.miss, &verify).await)
+}
+
+fn answer(decision: CoreResult<Decision>) -> Response {
+    match decision {
         Ok(Decision {
             reason: Reason::Valid,
             key: Some(key),
@@ -122,45 +173,34 @@ fn required_scopes(query: Option<&str>, headers: &HeaderMap) -> Result<Vec<Strin
     Ok(scopes)
 }
 
-/// 200 with the key's identity. The header values are rendered once per snapshot (per cache
-/// fill) and cloned from there on, which copies no bytes: a cache hit formats nothing.
+/// 200 with the key's identity. The headers are rendered once per snapshot (per cache fill) and
+/// cloned from there on, which copies no header bytes: a cache hit formats nothing.
 fn identity(key: &KeySnapshot) -> Response {
-    let rendered;
-    let values = match key.rendered(IdentityHeaders::render) {
-        Some(values) => values,
-        None => {
-            rendered = IdentityHeaders::render(key);
-            &rendered
-        }
+    let headers = match key.rendered(IdentityHeaders::render) {
+        Some(rendered) => rendered.0.clone(),
+        None => IdentityHeaders::render(key).0,
     };
     let mut response = Response::new(Body::empty());
-    let headers = response.headers_mut();
-    headers.insert(KEY_ID, values.key_id.clone());
-    headers.insert(OWNER, values.owner.clone());
-    headers.insert(DOMAIN, values.domain.clone());
-    headers.insert(ROLES, values.roles.clone());
-    headers.insert(SCOPES, values.scopes.clone());
+    *response.headers_mut() = headers;
     response
 }
 
 /// The identity headers of one key snapshot, kept in the snapshot (see `KeySnapshot::rendered`).
-struct IdentityHeaders {
-    key_id: HeaderValue,
-    owner: HeaderValue,
-    domain: HeaderValue,
-    roles: HeaderValue,
-    scopes: HeaderValue,
-}
+struct IdentityHeaders(HeaderMap);
 
 impl IdentityHeaders {
     fn render(key: &KeySnapshot) -> Self {
-        Self {
-            key_id: uuid_header(key.key_id.as_uuid()),
-            owner: uuid_header(key.owner.as_uuid()),
-            domain: uuid_header(key.domain.as_uuid()),
-            roles: joined_header(key.roles.iter()),
-            scopes: joined_header(key.scopes.iter()),
-        }
+        let mut headers = HeaderMap::with_capacity(8);
+        // A slot for the request id that every response carries, filled on the way out (by the
+        // connection service, or the router's request-id layer): a clone of this map has no
+        // spare room, and replacing a value does not grow it where adding one would.
+        headers.insert(REQUEST_ID, HeaderValue::from_static(""));
+        headers.insert(KEY_ID, uuid_header(key.key_id.as_uuid()));
+        headers.insert(OWNER, uuid_header(key.owner.as_uuid()));
+        headers.insert(DOMAIN, uuid_header(key.domain.as_uuid()));
+        headers.insert(ROLES, joined_header(key.roles.iter()));
+        headers.insert(SCOPES, joined_header(key.scopes.iter()));
+        Self(headers)
     }
 }
 
@@ -193,6 +233,7 @@ fn refusal(reason: Reason) -> Response {
     let mut response = Response::new(Body::from(refusal_body(reason)));
     *response.status_mut() = status;
     let headers = response.headers_mut();
+    headers.reserve(4);
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

@@ -35,7 +35,7 @@ use crate::model::TokenSet;
 use crate::secret::SecretHasher;
 use crate::session::SessionKey;
 use crate::store::Store;
-use crate::verify::{CacheSettings, Decision, Reason, Verifier, VerifyRequest};
+use crate::verify::{CacheMiss, CacheSettings, Decision, Reason, Verifier, VerifyRequest};
 
 /// The core: one per node, shared by every face.
 pub struct Keyward {
@@ -103,6 +103,24 @@ impl Keyward {
     /// Verifies a key as a data-plane credential.
     pub async fn verify(&self, secret: &str, request: VerifyRequest<'_>) -> CoreResult<Decision> {
         self.verifier.verify(secret, request).await
+    }
+
+    /// `verify` when the cache alone can answer; see `Verifier::verify_cached`.
+    pub fn verify_cached(
+        &self,
+        secret: &str,
+        request: &VerifyRequest<'_>,
+    ) -> Result<Decision, CacheMiss> {
+        self.verifier.verify_cached(secret, request)
+    }
+
+    /// `verify` for what `verify_cached` could not answer.
+    pub async fn verify_uncached(
+        &self,
+        miss: CacheMiss,
+        request: &VerifyRequest<'_>,
+    ) -> CoreResult<Decision> {
+        self.verifier.verify_uncached(miss, request).await
     }
 
     /// Turns a management credential into a `Caller`. The key must verify (including its IP

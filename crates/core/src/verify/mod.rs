@@ -39,6 +39,14 @@ pub struct VerifyRequest<'a> {
     pub product: Option<ProductId>,
 }
 
+/// What `Verifier::verify_cached` could not answer: the secret's hash, and the cached snapshot
+/// that is due for a reload (served if the store cannot be asked).
+#[derive(Debug)]
+pub struct CacheMiss {
+    hash: SecretHash,
+    stale: Option<Arc<KeySnapshot>>,
+}
+
 /// Cache sizing and lifetimes.
 #[derive(Debug, Clone)]
 pub struct CacheSettings {
@@ -47,11 +55,17 @@ pub struct CacheSettings {
     /// When the read fails because the store is unavailable, the cached key is still served,
     /// within the stale window.
     pub positive_ttl: Duration,
+    /// How long an unknown hash is answered "not found" without asking the store. A key created
+    /// on any node drops the entry of its hash at once (here directly, elsewhere through the
+    /// change feed), so this too is only a backstop.
     pub negative_ttl: Duration,
     /// How long cached decisions keep being served after the store's change feed broke (the
     /// database is unreachable). After that the cache is bypassed: uncached or not, every
     /// verification needs the store, and fails closed (503) while it is down.
     pub stale_window: Duration,
+    /// How far behind the latest use a stored "last used" time may be: a key in constant use is
+    /// written once per this, not once per flush (see `KeySnapshot::mark_used`).
+    pub last_used_resolution: Duration,
 }
 
 impl Default for CacheSettings {
@@ -59,8 +73,9 @@ impl Default for CacheSettings {
         Self {
             max_entries: 1_000_000,
             positive_ttl: Duration::from_secs(60),
-            negative_ttl: Duration::from_secs(5),
+            negative_ttl: Duration::from_secs(30),
             stale_window: Duration::from_secs(300),
+            last_used_resolution: Duration::from_secs(60),
         }
     }
 }
@@ -109,6 +124,7 @@ pub struct Verifier {
     stale_window: Duration,
     positive_ttl: Duration,
     negative_ttl: Duration,
+    last_used_resolution: Duration,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -145,6 +161,7 @@ impl Verifier {
             stale_window: settings.stale_window,
             positive_ttl: settings.positive_ttl,
             negative_ttl: settings.negative_ttl,
+            last_used_resolution: settings.last_used_resolution,
         }
     }
 
@@ -155,6 +172,20 @@ impl Verifier {
     /// Verifies `secret`. Fails only when the store is needed and unreachable.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn verify(&self, secret: &str, request: VerifyRequest<'_>) -> CoreResult<Decision> {
+        match self.verify_cached(secret, &request) {
+            Ok(decision) => Ok(decision),
+            Err(miss) => self.verify_uncached(miss, &request).await,
+        }
+    }
+
+    /// The decision when it needs no store: a malformed secret, or a fresh cache entry. Otherwise
+    /// the [`CacheMiss`] to hand to [`Verifier::verify_uncached`]. Synchronous, so a face can
+    /// answer a cache hit without building (and allocating) the future of a store read.
+    pub fn verify_cached(
+        &self,
+        secret: &str,
+        request: &VerifyRequest<'_>,
+    ) -> Result<Decision, CacheMiss> {
         if !is_well_formed(secret) {
             return Ok(Decision::deny(Reason::Malformed));
         }
@@ -168,8 +199,7 @@ impl Verifier {
             Some(entry) if Instant::now() < entry.fresh_until => entry.snapshot,
             // Due for a reload. With the change feed down the store most likely is too, and the
             // stale window (checked above) already allows what is cached: serve it without
-            // waiting on the store. Otherwise ask, and fall back on it if the store cannot answer:
-            // a change since would have dropped it.
+            // waiting on the store.
             Some(Entry {
                 snapshot: Some(stale),
                 ..
@@ -177,16 +207,40 @@ impl Verifier {
             Some(Entry {
                 snapshot: Some(stale),
                 ..
-            }) => match self.load(hash).await {
-                Err(CoreError::Unavailable) => Some(stale),
-                loaded => loaded?,
-            },
-            _ => self.load(hash).await?,
+            }) => {
+                return Err(CacheMiss {
+                    hash,
+                    stale: Some(stale),
+                })
+            }
+            _ => return Err(CacheMiss { hash, stale: None }),
         };
-        let Some(snapshot) = snapshot else {
-            return Ok(Decision::deny(Reason::NotFound));
+        Ok(self.decide_found(snapshot, request))
+    }
+
+    /// Asks the store what the cache could not answer. A stale entry is served if the store
+    /// cannot answer: a change since would have dropped it.
+    pub async fn verify_uncached(
+        &self,
+        miss: CacheMiss,
+        request: &VerifyRequest<'_>,
+    ) -> CoreResult<Decision> {
+        let snapshot = match (self.load(miss.hash).await, miss.stale) {
+            (Err(CoreError::Unavailable), Some(stale)) => Some(stale),
+            (loaded, _) => loaded?,
         };
-        Ok(self.decide(snapshot, &request))
+        Ok(self.decide_found(snapshot, request))
+    }
+
+    fn decide_found(
+        &self,
+        snapshot: Option<Arc<KeySnapshot>>,
+        request: &VerifyRequest<'_>,
+    ) -> Decision {
+        match snapshot {
+            Some(snapshot) => self.decide(snapshot, request),
+            None => Decision::deny(Reason::NotFound),
+        }
     }
 
     fn feed_is_lost(&self) -> bool {
@@ -299,7 +353,7 @@ impl Verifier {
     }
 
     fn record_use(&self, snapshot: &Arc<KeySnapshot>, now: OffsetDateTime) {
-        if snapshot.mark_used(now) {
+        if snapshot.mark_used(now, self.last_used_resolution) {
             if let Ok(mut used) = self.used.lock() {
                 used.push(Arc::clone(snapshot));
             }

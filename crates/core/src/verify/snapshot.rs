@@ -4,6 +4,7 @@ use std::any::Any;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use ipnet::IpNet;
 use time::OffsetDateTime;
@@ -11,9 +12,7 @@ use time::OffsetDateTime;
 use crate::ids::{DomainId, KeyId, PrincipalId, ProductId};
 use crate::model::{cidr::canonical, ApiKey, KeyState, SecretInfo, TokenSet};
 
-/// Uses closer together than this record one time (see `KeySnapshot::mark_used`).
-const LAST_USED_RESOLUTION_MICROS: i64 = 1_000;
-/// `last_used_micros` of a snapshot not used yet.
+/// `last_used_micros` of a key never used.
 const NEVER_USED: i64 = i64::MIN;
 
 /// Everything verification checks, for one secret of one key. Built once per cache fill.
@@ -31,7 +30,8 @@ pub struct KeySnapshot {
     pub scopes: TokenSet,
     /// Products with an `ACCEPTED` subscription; a handful, so a linear scan beats hashing.
     pub products: Box<[ProductId]>,
-    /// Unix micros of the latest recorded use (`NEVER_USED` before the first); see `mark_used`.
+    /// Unix micros of the latest recorded use: the stored `last_used_at` when the snapshot was
+    /// made (`NEVER_USED` if none), then each use recorded since; see `mark_used`.
     last_used_micros: AtomicI64,
     /// Set while the snapshot waits in the verifier's queue for the next flush.
     pending: AtomicBool,
@@ -68,7 +68,7 @@ impl KeySnapshot {
             roles: key.roles.clone(),
             scopes: key.scopes.clone(),
             products: key.products.clone().into_boxed_slice(),
-            last_used_micros: AtomicI64::new(NEVER_USED),
+            last_used_micros: AtomicI64::new(key.last_used_at.map_or(NEVER_USED, unix_micros)),
             pending: AtomicBool::new(false),
             rendered: OnceLock::new(),
         }
@@ -111,18 +111,21 @@ impl KeySnapshot {
         required.into_iter().all(|s| self.scopes.contains(s))
     }
 
-    /// Records a use at `now`; true when this is the first use since the last flush, and the
-    /// caller must queue the snapshot for the next one.
+    /// Records a use at `now`; true when the caller must queue the snapshot for the next flush
+    /// (the first recorded use since the last one).
     ///
-    /// A use within a millisecond after the recorded one changes nothing: a hot key is used on
-    /// every core at once, and writing its time on each use would make every core take the
-    /// cache line exclusively. "Last used" is therefore exact to the millisecond. When a newer
-    /// time is written, the release of the `pending` swap publishes it to the flusher's acquire
-    /// (see `take_use`).
-    pub(crate) fn mark_used(&self, now: OffsetDateTime) -> bool {
-        let micros = (now.unix_timestamp_nanos() / 1_000) as i64;
+    /// A use less than `resolution` after the recorded one (the stored time, or a use recorded
+    /// since) changes nothing. So a key in constant use is written once per `resolution`, not
+    /// once per flush (10,000 busy keys would otherwise rewrite 10,000 rows every second), and a
+    /// hot key used on every core at once does not make each core take the cache line
+    /// exclusively. "Last used" is therefore at most `resolution` behind the latest use; a key's
+    /// first use is always written at the next flush. When a newer time is written, the release
+    /// of the `pending` swap publishes it to the flusher's acquire (see `take_use`).
+    pub(crate) fn mark_used(&self, now: OffsetDateTime, resolution: Duration) -> bool {
+        let micros = unix_micros(now);
         let recorded = self.last_used_micros.load(Ordering::Relaxed);
-        if recorded != NEVER_USED && micros < recorded.saturating_add(LAST_USED_RESOLUTION_MICROS) {
+        let resolution = i64::try_from(resolution.as_micros()).unwrap_or(i64::MAX);
+        if recorded != NEVER_USED && micros < recorded.saturating_add(resolution) {
             return false;
         }
         self.last_used_micros.fetch_max(micros, Ordering::Relaxed);
@@ -146,6 +149,10 @@ impl KeySnapshot {
     }
 }
 
+fn unix_micros(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::AtomicUsize;
@@ -158,7 +165,7 @@ mod tests {
     use crate::model::{Description, KeyType, Metadata, Name, SecretSlot};
     use crate::secret::SecretHash;
 
-    fn snapshot() -> KeySnapshot {
+    fn snapshot(last_used_at: Option<OffsetDateTime>) -> KeySnapshot {
         let at = datetime!(2026-01-01 00:00 UTC);
         let secret = SecretInfo {
             slot: SecretSlot::Primary,
@@ -182,7 +189,7 @@ mod tests {
             metadata: Metadata::default(),
             created_at: at,
             updated_at: at,
-            last_used_at: None,
+            last_used_at,
             last_rotated_at: None,
             secrets: vec![secret.clone()],
             products: Vec::new(),
@@ -191,36 +198,51 @@ mod tests {
         KeySnapshot::new(&key, &secret)
     }
 
+    const MILLI: std::time::Duration = std::time::Duration::from_millis(1);
+    const MINUTE: std::time::Duration = std::time::Duration::from_secs(60);
+
     #[test]
     fn a_snapshot_is_queued_once_per_flush_and_keeps_its_latest_use() {
-        let s = snapshot();
+        let s = snapshot(None);
         let t = datetime!(2026-02-01 10:00 UTC);
-        assert!(s.mark_used(t), "the first use queues the snapshot");
-        assert!(!s.mark_used(t + Duration::seconds(5)), "already queued");
+        assert!(s.mark_used(t, MILLI), "the first use queues the snapshot");
+        assert!(!s.mark_used(t + Duration::seconds(5), MILLI), "already queued");
         assert_eq!(s.take_use(), t + Duration::seconds(5));
         assert!(
-            s.mark_used(t + Duration::seconds(6)),
+            s.mark_used(t + Duration::seconds(6), MILLI),
             "queued again after a flush"
         );
         assert!(!s.requeue(), "a use since the flush already queued it");
     }
 
     #[test]
-    fn uses_within_a_millisecond_record_one_time() {
-        let s = snapshot();
+    fn uses_within_the_resolution_record_one_time() {
+        let s = snapshot(None);
         let t = datetime!(2026-02-01 10:00 UTC);
-        assert!(s.mark_used(t));
-        assert!(!s.mark_used(t + Duration::microseconds(999)));
+        assert!(s.mark_used(t, MINUTE), "a first use is always written");
+        assert!(!s.mark_used(t + Duration::seconds(59), MINUTE));
         assert_eq!(s.take_use(), t);
-        // Nothing new to write: the flushed time is within a millisecond of the latest use.
-        assert!(!s.mark_used(t + Duration::microseconds(500)));
-        assert!(s.mark_used(t + Duration::milliseconds(1)));
-        assert_eq!(s.take_use(), t + Duration::milliseconds(1));
+        // Nothing new to write: the flushed time is within the resolution of the latest use.
+        assert!(!s.mark_used(t + Duration::seconds(30), MINUTE));
+        assert!(s.mark_used(t + Duration::seconds(60), MINUTE));
+        assert_eq!(s.take_use(), t + Duration::seconds(60));
+    }
+
+    #[test]
+    fn the_stored_time_counts_as_the_recorded_use() {
+        let stored = datetime!(2026-02-01 10:00 UTC);
+        let s = snapshot(Some(stored));
+        assert!(
+            !s.mark_used(stored + Duration::seconds(10), MINUTE),
+            "a reloaded snapshot does not rewrite a fresh stored time"
+        );
+        assert!(s.mark_used(stored + Duration::minutes(2), MINUTE));
+        assert_eq!(s.take_use(), stored + Duration::minutes(2));
     }
 
     #[test]
     fn a_rendering_is_made_once_and_reused() {
-        let s = snapshot();
+        let s = snapshot(None);
         let made = AtomicUsize::new(0);
         let render = |_: &KeySnapshot| {
             made.fetch_add(1, Ordering::Relaxed);

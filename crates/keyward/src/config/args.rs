@@ -65,6 +65,12 @@ pub struct ServerArgs {
     #[arg(long, env = "KEYWARD_FLUSH_INTERVAL", value_name = "DURATION", value_parser = parse_duration)]
     pub flush_interval: Option<Duration>,
 
+    /// How far behind the latest use a stored "last used" time may be: a key in constant use is
+    /// written once per this, not at every flush; a first use is written at the next flush
+    /// [default: 60s].
+    #[arg(long, env = "KEYWARD_LAST_USED_RESOLUTION", value_name = "DURATION", value_parser = parse_duration)]
+    pub last_used_resolution: Option<Duration>,
+
     /// Most keys held by the verification cache [default: 1000000].
     #[arg(
         long,
@@ -81,7 +87,8 @@ pub struct ServerArgs {
           value_parser = parse_duration, help_heading = "Cache")]
     pub cache_positive_ttl: Option<Duration>,
 
-    /// How long an unknown secret stays cached as unknown [default: 5s].
+    /// How long an unknown secret stays cached as unknown (creating a key on any node drops its
+    /// entry at once; this is the backstop) [default: 30s].
     #[arg(long, env = "KEYWARD_CACHE_NEGATIVE_TTL", value_name = "DURATION",
           value_parser = parse_duration, help_heading = "Cache")]
     pub cache_negative_ttl: Option<Duration>,

@@ -11,12 +11,13 @@
 //! root_key_file = "/var/lib/keyward/root.key"
 //! body_limit_bytes = 262144
 //! flush_interval = "1s"
+//! last_used_resolution = "60s"
 //! log = "info"
 //!
 //! [cache]
 //! max_entries = 1000000
 //! positive_ttl = "60s"
-//! negative_ttl = "5s"
+//! negative_ttl = "30s"
 //! stale_window = "5m"
 //! ```
 //!
@@ -48,6 +49,8 @@ pub struct FileConfig {
     pub body_limit_bytes: Option<usize>,
     #[serde(default, with = "serde_opt")]
     pub flush_interval: Option<Duration>,
+    #[serde(default, with = "serde_opt")]
+    pub last_used_resolution: Option<Duration>,
     pub log: Option<String>,
     #[serde(default)]
     pub cache: FileCache,

@@ -178,6 +178,10 @@ impl Config {
                     .cache_stale_window
                     .or(file.cache.stale_window)
                     .unwrap_or(defaults.cache.stale_window),
+                last_used_resolution: args
+                    .last_used_resolution
+                    .or(file.last_used_resolution)
+                    .unwrap_or(defaults.cache.last_used_resolution),
             },
             flush_interval: args
                 .flush_interval

@@ -21,6 +21,7 @@ const VARS: &[&str] = &[
     "KEYWARD_ROOT_KEY_FILE",
     "KEYWARD_BODY_LIMIT_BYTES",
     "KEYWARD_FLUSH_INTERVAL",
+    "KEYWARD_LAST_USED_RESOLUTION",
     "KEYWARD_CACHE_MAX_ENTRIES",
     "KEYWARD_CACHE_POSITIVE_TTL",
     "KEYWARD_CACHE_NEGATIVE_TTL",
@@ -70,6 +71,7 @@ database_url = "sqlite:///tmp/from-file.db"
 trusted_proxies = ["10.0.0.0/8", "192.0.2.7"]
 body_limit_bytes = 1000
 flush_interval = "5s"
+last_used_resolution = "10m"
 log = "debug"
 
 [cache]
@@ -92,6 +94,7 @@ fn defaults_apply_when_nothing_is_set() {
     assert_eq!(config.body_limit_bytes, 256 * 1024);
     assert_eq!(config.flush_interval, Duration::from_secs(1));
     assert_eq!(config.cache.positive_ttl, Duration::from_secs(60));
+    assert_eq!(config.cache.last_used_resolution, Duration::from_secs(60));
     assert_eq!(config.log_filter, "info");
 }
 
@@ -109,11 +112,12 @@ fn the_file_overrides_defaults() {
     );
     assert_eq!(config.body_limit_bytes, 1000);
     assert_eq!(config.flush_interval, Duration::from_secs(5));
+    assert_eq!(config.cache.last_used_resolution, Duration::from_secs(600));
     assert_eq!(config.cache.max_entries, 10);
     assert_eq!(config.cache.positive_ttl, Duration::from_secs(120));
     assert_eq!(config.cache.stale_window, Duration::from_secs(30));
     // Not in the file: still the default.
-    assert_eq!(config.cache.negative_ttl, Duration::from_secs(5));
+    assert_eq!(config.cache.negative_ttl, Duration::from_secs(30));
     assert_eq!(config.log_filter, "debug");
 }
 
@@ -123,6 +127,7 @@ fn the_environment_overrides_the_file() {
         ("KEYWARD_LISTEN", "127.0.0.3:7000"),
         ("KEYWARD_TRUSTED_PROXIES", "172.16.0.0/12, 10.1.0.0/16"),
         ("KEYWARD_FLUSH_INTERVAL", "250ms"),
+        ("KEYWARD_LAST_USED_RESOLUTION", "1s"),
         ("KEYWARD_LOG", "warn"),
     ]);
     let env = EnvOnly {
@@ -133,6 +138,7 @@ fn the_environment_overrides_the_file() {
     assert_eq!(config.listen, "127.0.0.3:7000".parse().expect("addr"));
     assert_eq!(config.trusted_proxies.len(), 2);
     assert_eq!(config.flush_interval, Duration::from_millis(250));
+    assert_eq!(config.cache.last_used_resolution, Duration::from_secs(1));
     // KEYWARD_LOG beats RUST_LOG, which beats the file.
     assert_eq!(config.log_filter, "warn");
     // Set only in the file: the file's value survives.

@@ -1,0 +1,180 @@
+//! How each accepted connection is served. Gateway checks (`/v1/auth`, `/v1/auth/…`) go straight
+//! to their handler; every other request goes through the router and its layers.
+//!
+//! Why: a gateway check is the one request a busy deployment sends thousands of times a second,
+//! and the router's generic machinery costs more than the check itself (an extension map filled
+//! per request with the peer address, the matched route and its parameters, three layers, a boxed
+//! handler future). The direct path keeps what those layers promise for this route — the peer
+//! address for allow-lists, an `x-request-id` on every response (the client's own or a new one),
+//! the DEBUG request line and the ERROR line of a 5xx — and nothing else. The router still
+//! serves the same handler at the same paths, so both doors answer alike (tests go through the
+//! socket, so through this one).
+
+use std::convert::Infallible;
+use std::future::{ready, Future, Ready};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::Response;
+use axum::routing::future::RouteFuture;
+use axum::serve::{IncomingStream, Listener};
+use axum::Router;
+use futures_util::future::Either;
+use tower::Service;
+
+use crate::routes::gateway;
+use crate::trace::new_request_id;
+use crate::ApiState;
+
+/// The make-service `axum::serve` takes: one [`ConnectionService`] per accepted connection.
+#[derive(Clone)]
+pub struct GatewayFirst {
+    router: Router,
+    state: ApiState,
+}
+
+impl GatewayFirst {
+    /// `router` serves everything but gateway checks; `state` is the gateway handler's.
+    pub fn new(router: Router, state: ApiState) -> Self {
+        Self { router, state }
+    }
+}
+
+impl<L> Service<IncomingStream<'_, L>> for GatewayFirst
+where
+    L: Listener<Addr = SocketAddr>,
+{
+    type Response = ConnectionService;
+    type Error = Infallible;
+    type Future = Ready<Result<ConnectionService, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, stream: IncomingStream<'_, L>) -> Self::Future {
+        ready(Ok(ConnectionService {
+            peer: *stream.remote_addr(),
+            router: self.router.clone(),
+            state: self.state.clone(),
+        }))
+    }
+}
+
+/// Serves the requests of one connection from `peer`.
+#[derive(Clone)]
+pub struct ConnectionService {
+    peer: SocketAddr,
+    router: Router,
+    state: ApiState,
+}
+
+type GatewayFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl Service<Request> for ConnectionService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<
+        Ready<Result<Response, Infallible>>,
+        Either<GatewayFuture, RouteFuture<Infallible>>,
+    >;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The router is always ready (axum's `Router` answers `Ready` unconditionally).
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        if !is_gateway_path(request.uri().path()) {
+            request.extensions_mut().insert(ConnectInfo(self.peer));
+            return Either::Right(Either::Right(self.router.call(request)));
+        }
+        let log = RequestLog::start(request.headers());
+        let checked = gateway::check_cached(
+            &self.state,
+            Some(self.peer.ip()),
+            request.uri().query(),
+            request.headers(),
+        );
+        match checked {
+            // A cache hit (or a refusal that needs no store): answered without a future.
+            Ok(response) => Either::Left(ready(Ok(log.finish(response)))),
+            Err(pending) => {
+                let state = self.state.clone();
+                Either::Right(Either::Left(Box::pin(async move {
+                    Ok(log.finish(gateway::finish(&state, pending).await))
+                })))
+            }
+        }
+    }
+}
+
+/// The paths the router gives to `gateway::check`: `/v1/auth`, `/v1/auth/` and `/v1/auth/{*path}`.
+fn is_gateway_path(path: &str) -> bool {
+    match path.strip_prefix("/v1/auth") {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// What the router's layers do for a request, done for a gateway check: its request id (the
+/// client's own, or a new one) echoed on the response, the DEBUG request line, the ERROR line of
+/// a 5xx.
+struct RequestLog {
+    request_id: Option<HeaderValue>,
+    /// When the request started, taken only if the DEBUG line will be written.
+    started: Option<Instant>,
+}
+
+impl RequestLog {
+    fn start(headers: &HeaderMap) -> Self {
+        Self {
+            request_id: headers.get(gateway::REQUEST_ID).cloned().or_else(new_request_id),
+            started: tracing::enabled!(tracing::Level::DEBUG).then(Instant::now),
+        }
+    }
+
+    fn finish(self, mut response: Response) -> Response {
+        match self.request_id {
+            Some(id) => {
+                response.headers_mut().insert(gateway::REQUEST_ID, id);
+            }
+            // Never in practice (a UUID is a valid header value); drop the identity's empty slot.
+            None => {
+                response.headers_mut().remove(gateway::REQUEST_ID);
+            }
+        }
+        let status = response.status();
+        if status.is_server_error() {
+            tracing::error!(route = "/v1/auth", status = status.as_u16(), "request failed");
+        } else if let Some(started) = self.started {
+            tracing::debug!(
+                route = "/v1/auth",
+                status = status.as_u16(),
+                latency_us = started.elapsed().as_micros() as u64,
+                "finished processing request"
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gateway_paths_are_the_routers_gateway_routes() {
+        for path in ["/v1/auth", "/v1/auth/", "/v1/auth/api/orders", "/v1/auth//x"] {
+            assert!(is_gateway_path(path), "{path}");
+        }
+        for path in ["/v1/authx", "/v1/aut", "/v1/keys", "/", "/v1/auth-keys"] {
+            assert!(!is_gateway_path(path), "{path}");
+        }
+    }
+}
