@@ -79,10 +79,8 @@ type GatewayFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> +
 impl Service<Request> for ConnectionService {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<
-        Ready<Result<Response, Infallible>>,
-        Either<GatewayFuture, RouteFuture<Infallible>>,
-    >;
+    type Future =
+        Either<Ready<Result<Response, Infallible>>, Either<GatewayFuture, RouteFuture<Infallible>>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         // The router is always ready (axum's `Router` answers `Ready` unconditionally).
@@ -134,7 +132,10 @@ struct RequestLog {
 impl RequestLog {
     fn start(headers: &HeaderMap) -> Self {
         Self {
-            request_id: headers.get(gateway::REQUEST_ID).cloned().or_else(new_request_id),
+            request_id: headers
+                .get(gateway::REQUEST_ID)
+                .cloned()
+                .or_else(new_request_id),
             started: tracing::enabled!(tracing::Level::DEBUG).then(Instant::now),
         }
     }
@@ -151,7 +152,11 @@ impl RequestLog {
         }
         let status = response.status();
         if status.is_server_error() {
-            tracing::error!(route = "/v1/auth", status = status.as_u16(), "request failed");
+            tracing::error!(
+                route = "/v1/auth",
+                status = status.as_u16(),
+                "request failed"
+            );
         } else if let Some(started) = self.started {
             tracing::debug!(
                 route = "/v1/auth",
@@ -170,7 +175,12 @@ mod tests {
 
     #[test]
     fn gateway_paths_are_the_routers_gateway_routes() {
-        for path in ["/v1/auth", "/v1/auth/", "/v1/auth/api/orders", "/v1/auth//x"] {
+        for path in [
+            "/v1/auth",
+            "/v1/auth/",
+            "/v1/auth/api/orders",
+            "/v1/auth//x",
+        ] {
             assert!(is_gateway_path(path), "{path}");
         }
         for path in ["/v1/authx", "/v1/aut", "/v1/keys", "/", "/v1/auth-keys"] {

@@ -1,6 +1,7 @@
 //! The embedded default: one SQLite file in WAL mode.
 
 use std::str::FromStr as _;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use sqlx::migrate::Migrator;
@@ -18,14 +19,22 @@ pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 ///
 /// Every connection runs with WAL (readers never wait for the writer), `synchronous=FULL` (an
 /// acknowledged write survives kill -9 and power loss), `foreign_keys=ON` (the schema's integrity
-/// rules are enforced), a busy timeout (writers queue instead of failing) and
-/// `case_sensitive_like=ON` (text filters are case-sensitive, as on PostgreSQL).
+/// rules are enforced), a busy timeout (writers queue instead of failing),
+/// `case_sensitive_like=ON` (text filters are case-sensitive, as on PostgreSQL) and statement
+/// journals in memory. Writes run on one dedicated connection with a larger page cache, reads on
+/// a pool (see `engine::Pool`).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    /// The same pool the engine runs on, kept typed for migrations and shutdown.
-    pool: SqlitePool,
+    /// The writer's pool (one connection), kept typed for migrations, checkpoints and shutdown.
+    write: SqlitePool,
+    /// The readers' pool (the same pool as `write` for an in-memory database).
+    read: SqlitePool,
     engine: Engine,
 }
+
+/// The writer's page cache, in KiB (SQLite's own default is 2 MiB a connection): enough for the
+/// hot part of the indexes a key insert touches at random (its secret's hash) on a million keys.
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url` — `sqlite:PATH`, `sqlite://PATH`,
@@ -44,33 +53,68 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(options.sqlite_busy_timeout)
             .pragma("case_sensitive_like", "ON")
+            // A multi-row statement inside a transaction keeps a statement journal, to undo just
+            // that statement on an error; keep it in memory rather than in a temporary file.
+            .pragma("temp_store", "MEMORY")
             // After a checkpoint resets the WAL, shrink its file back to 64 MiB at most.
             .pragma("journal_size_limit", "67108864");
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let mut pool = SqlitePoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            .acquire_timeout(options.acquire_timeout);
-        if in_memory {
+        let opened = |what: &'static str| {
+            move |e: sqlx::Error| {
+                anyhow::Error::new(e).context(format!(
+                    "cannot open SQLite database {} ({what})",
+                    redact_url(url)
+                ))
+            }
+        };
+        let (read, write) = if in_memory {
             // An in-memory database lives as long as a connection to it: keep exactly one.
-            pool = pool
+            let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
-                .max_lifetime(None);
-        }
-        let pool = pool
-            .connect_with(connect)
-            .await
-            .with_context(|| format!("cannot open SQLite database {}", redact_url(url)))?;
+                .max_lifetime(None)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await
+                .map_err(opened("memory"))?;
+            (pool.clone(), pool)
+        } else {
+            // The writer opens first: it creates the file and switches it to WAL.
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                // Writers wait here for their turn, as they would in the busy handler.
+                .acquire_timeout(options.sqlite_busy_timeout.max(options.acquire_timeout))
+                .connect_with(
+                    connect
+                        .clone()
+                        .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                        // Checkpoints run beside the writes instead (see `spawn_checkpointer`).
+                        .pragma("wal_autocheckpoint", "0"),
+                )
+                .await
+                .map_err(opened("writer"))?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await
+                .map_err(opened("readers"))?;
+            (read, write)
+        };
         let store = Self {
-            engine: Engine::new(Pool::Sqlite(pool.clone())),
-            pool,
+            engine: Engine::new(Pool::Sqlite {
+                read: read.clone(),
+                write: write.clone(),
+            }),
+            read,
+            write,
         };
         if options.migrate {
             store.migrate().await?;
         }
         if !in_memory {
-            spawn_checkpointer(store.pool.clone());
+            spawn_checkpointer(store.read.clone(), store.write.clone());
         }
         tracing::info!(url = %redact_url(url), migrated = options.migrate, "opened the SQLite store");
         Ok(store)
@@ -79,7 +123,7 @@ impl SqliteStore {
     /// Applies the compiled-in migrations that have not run yet.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         MIGRATOR
-            .run(&self.pool)
+            .run(&self.write)
             .await
             .context("migrating the SQLite database")
     }
@@ -92,34 +136,43 @@ impl SqliteStore {
 
     /// Closes every connection (and checkpoints the WAL when the last one closes).
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.read.close().await;
+        self.write.close().await;
     }
 }
 
 delegate_store_to_engine!(SqliteStore);
 
-/// How often the WAL is checkpointed and restarted.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// How often the WAL is copied back into the database file, beside the writes.
+const COPY_BACK_EVERY: Duration = Duration::from_secs(1);
+/// Every how many copies the WAL is also started over.
+const RESTART_EVERY: u32 = 10;
 
-/// SQLite's automatic checkpoints copy the WAL back but can only start it over when no reader is
-/// using it; under a steady stream of reads that moment never comes and the WAL grows without
-/// bound (seen past 2 GB under load). A `RESTART` checkpoint waits (within the busy timeout) for
-/// the readers of the moment to finish, so the next write starts the WAL from its beginning.
-/// Ends when the pool is closed.
-fn spawn_checkpointer(pool: SqlitePool) {
+/// Checkpoints, off the commit path. The writer's connection never checkpoints as it commits
+/// (`wal_autocheckpoint=0`): an automatic checkpoint made every thousandth page's commit wait tens
+/// of milliseconds for the copy and its fsync. Instead, every second a `PASSIVE` checkpoint on a
+/// reader's connection copies the WAL back while writers go on appending to it. And every tenth
+/// time a `RESTART` on the writer's connection starts the WAL over: SQLite can only do that when
+/// no reader is using it, a moment that never comes under a steady stream of reads, so without it
+/// the WAL grows without bound (seen past 2 GB under load). It waits (within the busy timeout)
+/// for the readers of the moment to finish; little is left to copy by then, and writes queue
+/// behind it in order on the writer's pool. Ends when the pools are closed.
+fn spawn_checkpointer(read: SqlitePool, write: SqlitePool) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        let mut tick = tokio::time::interval(COPY_BACK_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.tick().await;
-        loop {
+        for round in 1u32.. {
             tick.tick().await;
-            if pool.is_closed() {
+            if read.is_closed() || write.is_closed() {
                 return;
             }
-            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-                .execute(&pool)
-                .await
-            {
+            let (pool, sql) = if round % RESTART_EVERY == 0 {
+                (&write, "PRAGMA wal_checkpoint(RESTART)")
+            } else {
+                (&read, "PRAGMA wal_checkpoint(PASSIVE)")
+            };
+            if let Err(error) = sqlx::query(sql).execute(pool).await {
                 tracing::debug!(%error, "WAL checkpoint did not complete; retrying later");
             }
         }

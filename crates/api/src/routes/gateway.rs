@@ -10,14 +10,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use keyward_core::model::text::LIST_MAX;
 use keyward_core::error::CoreResult;
 use keyward_core::ids::ProductId;
+use keyward_core::model::text::LIST_MAX;
 use keyward_core::verify::{CacheMiss, Decision, KeySnapshot, Reason, VerifyRequest};
 use uuid::Uuid;
 
-use crate::error::{ApiError, ErrorBody};
 use crate::client_ip;
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::{bearer_token, peer_address};
 use crate::routes::verify::MAX_KEY_BYTES;
 use crate::views::VerifyView;

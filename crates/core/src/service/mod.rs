@@ -23,7 +23,7 @@ pub use principals::{NewPrincipal, PrincipalPatch};
 pub use products::NewProduct;
 pub use sessions::{Identity, Session};
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use time::OffsetDateTime;
 
@@ -46,6 +46,9 @@ pub struct Keyward {
     sessions: SessionKey,
     /// Seals access keys' secret keys (`service/access_keys.rs`); `None`: none can be made.
     master: Option<crate::signing::MasterKey>,
+    /// The root domain's id, once read: there is at most one, it cannot be deleted, and its id
+    /// never changes, so checks against it (every key creation) need not read the store again.
+    root_domain: OnceLock<DomainId>,
 }
 
 impl std::fmt::Debug for Keyward {
@@ -71,6 +74,7 @@ impl Keyward {
             verifier,
             sessions,
             master: None,
+            root_domain: OnceLock::new(),
         }
     }
 
@@ -172,7 +176,13 @@ impl Keyward {
     }
 
     async fn is_root_domain(&self, id: DomainId) -> CoreResult<bool> {
-        let domain = self.store.domain(id).await?;
-        Ok(domain.is_some_and(|d| d.is_root))
+        if let Some(root) = self.root_domain.get() {
+            return Ok(*root == id);
+        }
+        match self.store.root_domain().await? {
+            Some(root) => Ok(*self.root_domain.get_or_init(|| root.id) == id),
+            // Not bootstrapped yet: nothing is root.
+            None => Ok(false),
+        }
     }
 }

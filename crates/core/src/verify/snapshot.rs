@@ -206,7 +206,10 @@ mod tests {
         let s = snapshot(None);
         let t = datetime!(2026-02-01 10:00 UTC);
         assert!(s.mark_used(t, MILLI), "the first use queues the snapshot");
-        assert!(!s.mark_used(t + Duration::seconds(5), MILLI), "already queued");
+        assert!(
+            !s.mark_used(t + Duration::seconds(5), MILLI),
+            "already queued"
+        );
         assert_eq!(s.take_use(), t + Duration::seconds(5));
         assert!(
             s.mark_used(t + Duration::seconds(6), MILLI),

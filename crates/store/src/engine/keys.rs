@@ -15,12 +15,16 @@ use sea_query::{
 use sqlx::error::ErrorKind;
 use uuid::Uuid;
 
-use super::operations::insert_operation;
+use super::operations::{insert_operation, insert_operations};
 use super::{Engine, Tx};
 use crate::error::{conflict, corrupt, db_error, violation};
 use crate::query_sql;
 use crate::rows::{self, cidrs_json, token_set_json, Row};
 use crate::schema::{json, micros, opt_micros, ApiKeys, Dialect, KeySecrets, Stmt};
+
+/// Keys per multi-row `INSERT` of a batch: 17 bound values a key row, so 100 keys stay well under
+/// SQLite's 32,766 and PostgreSQL's 65,535 bound values (and a key's two secrets, 12 more).
+const KEYS_PER_STATEMENT: usize = 100;
 
 /// What a failed key write means: a name clash, a missing owner, or something else.
 fn key_write_error(error: sqlx::Error, key: &ApiKey, context: &str) -> StoreError {
@@ -95,7 +99,12 @@ fn fold_key(found: &[Row]) -> anyhow::Result<Option<ApiKey>> {
 }
 
 async fn insert_secrets(tx: &mut Tx, dialect: Dialect, key: &ApiKey) -> StoreResult<()> {
-    if key.secrets.is_empty() {
+    insert_secrets_of(tx, dialect, &[key]).await
+}
+
+/// The secrets of all `keys`, in one statement.
+async fn insert_secrets_of(tx: &mut Tx, dialect: Dialect, keys: &[&ApiKey]) -> StoreResult<()> {
+    if keys.iter().all(|key| key.secrets.is_empty()) {
         return Ok(());
     }
     let mut insert = InsertStatement::new();
@@ -107,19 +116,73 @@ async fn insert_secrets(tx: &mut Tx, dialect: Dialect, key: &ApiKey) -> StoreRes
         KeySecrets::CreatedAt,
         KeySecrets::ExpiresAt,
     ]);
-    for secret in &key.secrets {
-        insert.values_panic([
-            dialect.uuid(key.id.as_uuid()).into(),
-            secret.slot.as_str().into(),
-            secret.hash.0.to_vec().into(),
-            secret.hint.as_str().into(),
-            micros(secret.created_at).into(),
-            opt_micros(secret.expires_at).into(),
-        ]);
+    for key in keys {
+        for secret in &key.secrets {
+            insert.values_panic([
+                dialect.uuid(key.id.as_uuid()).into(),
+                secret.slot.as_str().into(),
+                secret.hash.0.to_vec().into(),
+                secret.hint.as_str().into(),
+                micros(secret.created_at).into(),
+                opt_micros(secret.expires_at).into(),
+            ]);
+        }
     }
     tx.execute(dialect.build(&insert))
         .await
         .map_err(secret_write_error)?;
+    Ok(())
+}
+
+/// The key rows of all `keys`, in one statement.
+async fn insert_key_rows(tx: &mut Tx, dialect: Dialect, keys: &[&ApiKey]) -> StoreResult<()> {
+    let Some(first) = keys.first() else {
+        return Ok(());
+    };
+    let mut insert = InsertStatement::new();
+    insert.into_table(ApiKeys::Table).columns([
+        ApiKeys::Id,
+        ApiKeys::DomainId,
+        ApiKeys::OwnerId,
+        ApiKeys::Name,
+        ApiKeys::Description,
+        ApiKeys::KeyType,
+        ApiKeys::State,
+        ApiKeys::Roles,
+        ApiKeys::Scopes,
+        ApiKeys::AllowedCidrs,
+        ApiKeys::ExpiresAt,
+        ApiKeys::Metadata,
+        ApiKeys::CreatedAt,
+        ApiKeys::UpdatedAt,
+        ApiKeys::LastUsedAt,
+        ApiKeys::LastRotatedAt,
+        ApiKeys::Version,
+    ]);
+    for key in keys {
+        insert.values_panic([
+            dialect.uuid(key.id.as_uuid()).into(),
+            dialect.uuid(key.domain.as_uuid()).into(),
+            dialect.uuid(key.owner.as_uuid()).into(),
+            key.name.as_str().into(),
+            key.description.as_str().into(),
+            key.key_type.as_str().into(),
+            key.state.as_str().into(),
+            json(token_set_json(&key.roles)).into(),
+            json(token_set_json(&key.scopes)).into(),
+            json(cidrs_json(&key.allowed_cidrs)).into(),
+            opt_micros(key.expires_at).into(),
+            json(key.metadata.to_value()).into(),
+            micros(key.created_at).into(),
+            micros(key.updated_at).into(),
+            opt_micros(key.last_used_at).into(),
+            opt_micros(key.last_rotated_at).into(),
+            key.version.into(),
+        ]);
+    }
+    tx.execute(dialect.build(&insert))
+        .await
+        .map_err(|e| key_write_error(e, first, "inserting a key"))?;
     Ok(())
 }
 
@@ -162,14 +225,23 @@ impl Engine {
         tx.commit().await
     }
 
-    /// Several keys in one transaction: all of them, or (on any error) none.
+    /// Several keys in one transaction, each kind of row in as few statements as the backends'
+    /// limits on bound values allow: all of them, or (on any error) none. An error names the
+    /// first key of its statement, so the group-commit writer retries one by one for exact answers.
     pub(super) async fn insert_keys_together(
         &self,
         keys: &[(&ApiKey, &Operation)],
     ) -> StoreResult<()> {
+        let dialect = self.dialect();
         let mut tx = self.begin_write().await?;
-        for (key, op) in keys {
-            self.insert_key_in(&mut tx, key, op).await?;
+        for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+            let rows: Vec<&ApiKey> = chunk.iter().map(|(key, _)| *key).collect();
+            let ops: Vec<&Operation> = chunk.iter().map(|(_, op)| *op).collect();
+            insert_key_rows(&mut tx, dialect, &rows).await?;
+            insert_secrets_of(&mut tx, dialect, &rows).await?;
+            insert_operations(&mut tx, dialect, &ops).await?;
+            let hashes: Vec<SecretHash> = rows.iter().flat_map(|key| hashes_of(key)).collect();
+            tx.publish_key_change(&self.origin, &hashes).await?;
         }
         tx.commit().await
     }
@@ -177,50 +249,7 @@ impl Engine {
     /// The statements of one key insert, in the caller's transaction.
     async fn insert_key_in(&self, tx: &mut Tx, key: &ApiKey, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
-        let mut insert = InsertStatement::new();
-        insert
-            .into_table(ApiKeys::Table)
-            .columns([
-                ApiKeys::Id,
-                ApiKeys::DomainId,
-                ApiKeys::OwnerId,
-                ApiKeys::Name,
-                ApiKeys::Description,
-                ApiKeys::KeyType,
-                ApiKeys::State,
-                ApiKeys::Roles,
-                ApiKeys::Scopes,
-                ApiKeys::AllowedCidrs,
-                ApiKeys::ExpiresAt,
-                ApiKeys::Metadata,
-                ApiKeys::CreatedAt,
-                ApiKeys::UpdatedAt,
-                ApiKeys::LastUsedAt,
-                ApiKeys::LastRotatedAt,
-                ApiKeys::Version,
-            ])
-            .values_panic([
-                dialect.uuid(key.id.as_uuid()).into(),
-                dialect.uuid(key.domain.as_uuid()).into(),
-                dialect.uuid(key.owner.as_uuid()).into(),
-                key.name.as_str().into(),
-                key.description.as_str().into(),
-                key.key_type.as_str().into(),
-                key.state.as_str().into(),
-                json(token_set_json(&key.roles)).into(),
-                json(token_set_json(&key.scopes)).into(),
-                json(cidrs_json(&key.allowed_cidrs)).into(),
-                opt_micros(key.expires_at).into(),
-                json(key.metadata.to_value()).into(),
-                micros(key.created_at).into(),
-                micros(key.updated_at).into(),
-                opt_micros(key.last_used_at).into(),
-                opt_micros(key.last_rotated_at).into(),
-                key.version.into(),
-            ]);
-        tx.execute(dialect.build(&insert))
-            .await
-            .map_err(|e| key_write_error(e, key, "inserting a key"))?;
+        insert_key_rows(tx, dialect, &[key]).await?;
         insert_secrets(tx, dialect, key).await?;
         insert_operation(tx, dialect, op).await?;
         // A new secret's hash may sit in another node's cache as "unknown".

@@ -24,10 +24,18 @@ use crate::error::db_error;
 use crate::rows::Row;
 use crate::schema::{Dialect, Stmt};
 
-/// A connection pool of either backend.
+/// The connection pools of either backend.
 #[derive(Debug, Clone)]
 pub(crate) enum Pool {
-    Sqlite(SqlitePool),
+    /// SQLite allows one writer at a time. Every write transaction runs on the one connection of
+    /// `write`, so writers queue in order on the pool (asynchronously) instead of in SQLite's
+    /// busy handler, which sleeps and retries in growing steps; and that connection's page cache
+    /// stays warm, where another connection's commit would make a connection drop its own.
+    /// Reads run on `read`. An in-memory database has one connection, in both.
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -44,7 +52,7 @@ pub(crate) struct Engine {
 
 impl Engine {
     pub fn new(pool: Pool) -> Self {
-        let key_inserts = matches!(pool, Pool::Sqlite(_)).then(Arc::default);
+        let key_inserts = matches!(pool, Pool::Sqlite { .. }).then(Arc::default);
         Self {
             pool,
             origin: crate::changes::new_origin().into(),
@@ -67,7 +75,7 @@ impl Engine {
 
     fn dialect(&self) -> Dialect {
         match self.pool {
-            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Sqlite { .. } => Dialect::Sqlite,
             Pool::Postgres(_) => Dialect::Postgres,
         }
     }
@@ -77,7 +85,7 @@ impl Engine {
     /// another writer got in between, which no busy timeout can fix.
     async fn begin_write(&self) -> StoreResult<Tx> {
         let tx = match &self.pool {
-            Pool::Sqlite(pool) => pool.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
+            Pool::Sqlite { write, .. } => write.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
             Pool::Postgres(pool) => pool.begin().await.map(Tx::Postgres),
         };
         tx.map_err(|e| db_error(e, "starting a write transaction"))
@@ -88,7 +96,7 @@ impl Engine {
     /// SQLite's WAL gives a deferred transaction one snapshot from its first read.
     async fn begin_read(&self) -> StoreResult<Tx> {
         let tx = match &self.pool {
-            Pool::Sqlite(pool) => pool.begin_with("BEGIN DEFERRED").await.map(Tx::Sqlite),
+            Pool::Sqlite { read, .. } => read.begin_with("BEGIN DEFERRED").await.map(Tx::Sqlite),
             Pool::Postgres(pool) => pool
                 .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .await
@@ -99,8 +107,8 @@ impl Engine {
 
     async fn fetch_all(&self, stmt: Stmt) -> Result<Vec<Row>, sqlx::Error> {
         Ok(match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query_with(&stmt.sql, stmt.values)
-                .fetch_all(pool)
+            Pool::Sqlite { read, .. } => sqlx::query_with(&stmt.sql, stmt.values)
+                .fetch_all(read)
                 .await?
                 .into_iter()
                 .map(Row::Sqlite)
@@ -116,8 +124,8 @@ impl Engine {
 
     async fn fetch_optional(&self, stmt: Stmt) -> Result<Option<Row>, sqlx::Error> {
         Ok(match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query_with(&stmt.sql, stmt.values)
-                .fetch_optional(pool)
+            Pool::Sqlite { read, .. } => sqlx::query_with(&stmt.sql, stmt.values)
+                .fetch_optional(read)
                 .await?
                 .map(Row::Sqlite),
             Pool::Postgres(pool) => sqlx::query_with(&stmt.sql, stmt.values)

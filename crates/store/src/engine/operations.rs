@@ -17,21 +17,32 @@ pub(super) async fn insert_operation(
     dialect: Dialect,
     op: &Operation,
 ) -> StoreResult<()> {
+    insert_operations(tx, dialect, &[op]).await
+}
+
+/// Writes `ops` in one statement, in the caller's transaction.
+pub(super) async fn insert_operations(
+    tx: &mut Tx,
+    dialect: Dialect,
+    ops: &[&Operation],
+) -> StoreResult<()> {
+    if ops.is_empty() {
+        return Ok(());
+    }
     let mut insert = InsertStatement::new();
-    insert
-        .into_table(Operations::Table)
-        .columns([
-            Operations::Id,
-            Operations::DomainId,
-            Operations::Actor,
-            Operations::Action,
-            Operations::TargetKind,
-            Operations::TargetId,
-            Operations::At,
-            Operations::Metadata,
-            Operations::Result,
-        ])
-        .values_panic([
+    insert.into_table(Operations::Table).columns([
+        Operations::Id,
+        Operations::DomainId,
+        Operations::Actor,
+        Operations::Action,
+        Operations::TargetKind,
+        Operations::TargetId,
+        Operations::At,
+        Operations::Metadata,
+        Operations::Result,
+    ]);
+    for op in ops {
+        insert.values_panic([
             dialect.uuid(op.id.as_uuid()).into(),
             dialect.uuid(op.domain.as_uuid()).into(),
             json(actor_json(&op.actor)).into(),
@@ -42,6 +53,7 @@ pub(super) async fn insert_operation(
             json(op.metadata.clone()).into(),
             json(op.result.clone()).into(),
         ]);
+    }
     tx.execute(dialect.build(&insert))
         .await
         .map_err(|e| db_error(e, "recording an operation"))?;
