@@ -85,8 +85,10 @@ impl Engine {
     /// another writer got in between, which no busy timeout can fix.
     async fn begin_write(&self) -> StoreResult<Tx> {
         let tx = match &self.pool {
-            Pool::Sqlite { write, .. } => write.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
-            Pool::Postgres(pool) => pool.begin().await.map(Tx::Postgres),
+            Pool::Sqlite { write, .. } => begin_detached(write, "BEGIN IMMEDIATE")
+                .await
+                .map(Tx::Sqlite),
+            Pool::Postgres(pool) => begin_detached(pool, "BEGIN").await.map(Tx::Postgres),
         };
         tx.map_err(|e| db_error(e, "starting a write transaction"))
     }
@@ -96,11 +98,14 @@ impl Engine {
     /// SQLite's WAL gives a deferred transaction one snapshot from its first read.
     async fn begin_read(&self) -> StoreResult<Tx> {
         let tx = match &self.pool {
-            Pool::Sqlite { read, .. } => read.begin_with("BEGIN DEFERRED").await.map(Tx::Sqlite),
-            Pool::Postgres(pool) => pool
-                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .await
-                .map(Tx::Postgres),
+            Pool::Sqlite { read, .. } => {
+                begin_detached(read, "BEGIN DEFERRED").await.map(Tx::Sqlite)
+            }
+            Pool::Postgres(pool) => {
+                begin_detached(pool, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await
+                    .map(Tx::Postgres)
+            }
         };
         tx.map_err(|e| db_error(e, "starting a read transaction"))
     }
@@ -145,6 +150,29 @@ impl Engine {
             .map(drop)
             .map_err(|e| db_error(e, "pinging the database"))
     }
+}
+
+/// Starts a transaction with `begin` in a task of its own and waits for it there.
+///
+/// sqlx 0.8's `begin` is not cancel-safe: dropped at the wrong moment (a client disconnects and
+/// its request's future is dropped), it leaves the pooled connection inside a transaction that
+/// nothing will end (launchbadge/sqlx#2054 class; fixed upstream only in 0.9). Every later
+/// `BEGIN` on that connection then fails, and its open snapshot keeps SQLite from ever
+/// checkpointing the WAL past it (seen: 500s on lists and a WAL past 1.5 GB under load). In a task
+/// of its own, `begin` always completes; if the caller has gone, the transaction it made is
+/// dropped there and rolls back.
+async fn begin_detached<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+    begin: &'static str,
+) -> Result<Transaction<'static, DB>, sqlx::Error> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(begin).await })
+        .await
+        .unwrap_or_else(|join| {
+            Err(sqlx::Error::Protocol(format!(
+                "starting a transaction: {join}"
+            )))
+        })
 }
 
 /// An open transaction of either backend. Dropped without `commit`, it rolls back.

@@ -6,6 +6,7 @@
 //! One test binary with many modules, for compile time.
 
 mod access;
+mod cancelled;
 mod concurrency;
 mod domains;
 mod errors;
