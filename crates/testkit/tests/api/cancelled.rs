@@ -23,7 +23,7 @@ async fn hang_up_on_a_list(addr: std::net::SocketAddr, token: &str, wait_micros:
     let _ = stream.write_all(request.as_bytes()).await;
     tokio::time::sleep(Duration::from_micros(wait_micros)).await;
     // Linger zero: the close is a reset, and the server learns at once that the client is gone.
-    let _ = stream.set_linger(Some(Duration::ZERO));
+    let _ = stream.set_zero_linger();
     drop(stream);
 }
 
