@@ -5,8 +5,11 @@
 //! Map:
 //! - [`connect`] / [`migrate`] / [`redact_url`]: the entry points; the backend is chosen from the
 //!   URL (`sqlite:…` or a bare path, `postgres://…`, `postgresql://…`).
-//! - [`SqliteStore`] (`sqlite.rs`), [`PostgresStore`] (`postgres.rs`): open a pool with the
-//!   backend's settings and apply its migrations (`migrations/<backend>/`, compiled in).
+//! - [`SqliteStore`] (`sqlite.rs`), [`PostgresStore`] (`postgres.rs`): open their pools with the
+//!   backend's settings and apply its migrations (`migrations/<backend>/`, compiled in). SQLite
+//!   has a reader pool and one writer connection, and checkpoints its WAL in the background.
+//! - Transactions start in a task of their own (`engine::begin_detached`): sqlx 0.8's `begin`
+//!   is not cancel-safe, and a leaked transaction poisons its pooled connection.
 //! - `engine/`: the one implementation of the port's rules (transactions, operations written with
 //!   each change, conflicts, optimistic versions), shared by both backends; only running a
 //!   statement and decoding a row branch on the backend. Products, subscriptions (which publish
