@@ -124,7 +124,7 @@ fn is_gateway_path(path: &str) -> bool {
 /// client's own, or a new one) echoed on the response, the DEBUG request line, the ERROR line of
 /// a 5xx.
 struct RequestLog {
-    request_id: Option<HeaderValue>,
+    request_id: HeaderValue,
     /// When the request started, taken only if the DEBUG line will be written.
     started: Option<Instant>,
 }
@@ -135,21 +135,15 @@ impl RequestLog {
             request_id: headers
                 .get(gateway::REQUEST_ID)
                 .cloned()
-                .or_else(new_request_id),
+                .unwrap_or_else(new_request_id),
             started: tracing::enabled!(tracing::Level::DEBUG).then(Instant::now),
         }
     }
 
     fn finish(self, mut response: Response) -> Response {
-        match self.request_id {
-            Some(id) => {
-                response.headers_mut().insert(gateway::REQUEST_ID, id);
-            }
-            // Never in practice (a UUID is a valid header value); drop the identity's empty slot.
-            None => {
-                response.headers_mut().remove(gateway::REQUEST_ID);
-            }
-        }
+        response
+            .headers_mut()
+            .insert(gateway::REQUEST_ID, self.request_id);
         let status = response.status();
         if status.is_server_error() {
             tracing::error!(

@@ -58,16 +58,16 @@ struct RandomRequestId;
 
 impl MakeRequestId for RandomRequestId {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        new_request_id().map(RequestId::new)
+        Some(RequestId::new(new_request_id()))
     }
 }
 
 /// A new random request id (see `RandomRequestId`).
-pub(crate) fn new_request_id() -> Option<HeaderValue> {
+pub(crate) fn new_request_id() -> HeaderValue {
     let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
     let mut buffer = uuid::Uuid::encode_buffer();
     let text = id.hyphenated().encode_lower(&mut buffer);
-    HeaderValue::from_str(text).ok()
+    HeaderValue::from_str(text).expect("a hyphenated UUID is a valid header value")
 }
 
 #[cfg(test)]
