@@ -1,4 +1,5 @@
-//! How each accepted connection is served. Gateway checks (`/v1/auth`, `/v1/auth/…`) go straight
+//! How each accepted connection is served (the edge, `keyward_edge::serve`, accepts it and
+//! holds it to the connection limits). Gateway checks (`/v1/auth`, `/v1/auth/…`) go straight
 //! to their handler; every other request goes through the router and its layers.
 //!
 //! Why: a gateway check is the one request a busy deployment sends thousands of times a second,
@@ -14,7 +15,6 @@ use std::convert::Infallible;
 use std::future::{ready, Future, Ready};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::connect_info::ConnectInfo;
@@ -22,7 +22,6 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use axum::routing::future::RouteFuture;
-use axum::serve::{IncomingStream, Listener};
 use axum::Router;
 use futures_util::future::Either;
 use tower::Service;
@@ -31,7 +30,7 @@ use crate::routes::gateway;
 use crate::trace::new_request_id;
 use crate::ApiState;
 
-/// The make-service `axum::serve` takes: one [`ConnectionService`] per accepted connection.
+/// Makes one [`ConnectionService`] per accepted connection (handed to `keyward_edge::serve`).
 #[derive(Clone)]
 pub struct GatewayFirst {
     router: Router,
@@ -43,30 +42,19 @@ impl GatewayFirst {
     pub fn new(router: Router, state: ApiState) -> Self {
         Self { router, state }
     }
-}
 
-impl<L> Service<IncomingStream<'_, L>> for GatewayFirst
-where
-    L: Listener<Addr = SocketAddr>,
-{
-    type Response = ConnectionService;
-    type Error = Infallible;
-    type Future = Ready<Result<ConnectionService, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, stream: IncomingStream<'_, L>) -> Self::Future {
-        ready(Ok(ConnectionService {
-            peer: *stream.remote_addr(),
+    /// The service for one connection from `peer`.
+    pub fn for_peer(&self, peer: SocketAddr) -> ConnectionService {
+        ConnectionService {
+            peer,
             router: self.router.clone(),
             state: self.state.clone(),
-        }))
+        }
     }
 }
 
-/// Serves the requests of one connection from `peer`.
+/// Serves the requests of one connection from `peer`. A `hyper` service, called by reference:
+/// a gateway check clones nothing; a routed request clones the router (one reference count).
 #[derive(Clone)]
 pub struct ConnectionService {
     peer: SocketAddr,
@@ -76,21 +64,17 @@ pub struct ConnectionService {
 
 type GatewayFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-impl Service<Request> for ConnectionService {
+impl hyper::service::Service<Request> for ConnectionService {
     type Response = Response;
     type Error = Infallible;
     type Future =
         Either<Ready<Result<Response, Infallible>>, Either<GatewayFuture, RouteFuture<Infallible>>>;
 
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        // The router is always ready (axum's `Router` answers `Ready` unconditionally).
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, mut request: Request) -> Self::Future {
+    fn call(&self, mut request: Request) -> Self::Future {
         if !is_gateway_path(request.uri().path()) {
             request.extensions_mut().insert(ConnectInfo(self.peer));
-            return Either::Right(Either::Right(self.router.call(request)));
+            // axum's `Router` is always ready, so calling it without `poll_ready` is allowed.
+            return Either::Right(Either::Right(self.router.clone().call(request)));
         }
         let log = RequestLog::start(request.headers());
         let checked = gateway::check_cached(

@@ -9,7 +9,7 @@
 //!   JSON 404/405 fallbacks. [`openapi`]: the OpenAPI 3.1 document (`openapi.rs`).
 //! - [`extract`]: the extractors: [`extract::Auth`] (bearer key → `Caller`, so no handler can
 //!   forget authentication), client IP, path ids, JSON bodies; all refuse with [`ApiError`].
-//! - [`connection`]: what `axum::serve` runs per connection: gateway checks go straight to their
+//! - [`connection`]: what `keyward_edge::serve` runs per connection: gateway checks go straight to their
 //!   handler, everything else through [`router`].
 //! - [`client_ip`]: the client address behind trusted proxies (right-most `X-Forwarded-For`).
 //! - [`json`]: body parsing, sorting serde's failures into the API's error codes.
@@ -62,9 +62,9 @@ impl std::fmt::Debug for ApiState {
     }
 }
 
-/// The whole HTTP surface: /healthz, /readyz, /v1/... . Served by the binary with
-/// `into_make_service_with_connect_info::<std::net::SocketAddr>()`, so handlers can read the peer
-/// address (without it, client IPs are unknown and keys with an allow-list do not verify).
+/// The whole HTTP surface: /healthz, /readyz, /v1/... . Served through
+/// [`connection::GatewayFirst`], which puts each request's peer address in its `ConnectInfo`
+/// (without it, client IPs are unknown and keys with an allow-list do not verify).
 pub fn router(state: ApiState) -> Router {
     let body_limit = state.body_limit;
     let routes = Router::new()

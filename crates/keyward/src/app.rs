@@ -2,27 +2,23 @@
 //! starts the last-used flusher; [`Application::run_until`] serves until a shutdown future
 //! completes. `keyward serve` and the integration tests go through exactly this code.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::serve::ListenerExt as _;
 use keyward_api::ApiState;
 use keyward_core::clock::{Clock, SystemClock};
 use keyward_core::secret::{SecretHasher, SecretToken};
 use keyward_core::store::{ChangeSink, Store};
 use keyward_core::Keyward;
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::root_key::{self, RootKey};
-
-/// How long open connections may take to finish after shutdown begins.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A built, bound server that has not started serving yet.
 pub struct Application {
@@ -32,6 +28,7 @@ pub struct Application {
     service: keyward_api::connection::GatewayFirst,
     root_secret: Option<SecretToken>,
     flusher: Flusher,
+    limits: keyward_edge::ConnectionLimits,
 }
 
 impl std::fmt::Debug for Application {
@@ -52,6 +49,10 @@ impl Application {
     /// Builds with `clock`, so tests can move time for expiry and rotation grace.
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         config.validate()?;
+        // Before anything opens files or sockets: the connection cap is fitted to this limit.
+        if let Some(limit) = keyward_edge::raise_fd_limit() {
+            tracing::debug!(open_file_limit = limit, "open-file limit");
+        }
         let store = connect(&config, true).await?;
         let mut core = Keyward::new(Arc::clone(&store), hasher(&config), clock, &config.cache);
         if let Some(master) = &config.master_key {
@@ -109,6 +110,7 @@ impl Application {
             service,
             root_secret,
             flusher,
+            limits: config.connections.clone(),
         })
     }
 
@@ -131,7 +133,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then stops accepting, drains open connections (for at
-    /// most 30 s), and flushes last-used times one final time.
+    /// most `drain_timeout`), and flushes last-used times one final time.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -141,40 +143,14 @@ impl Application {
             listener,
             service,
             flusher,
+            limits,
             ..
         } = self;
-        let stopping = Arc::new(Notify::new());
-        let signal = {
-            let stopping = Arc::clone(&stopping);
-            async move {
-                shutdown.await;
-                tracing::info!("shutting down: no new connections, draining open ones");
-                stopping.notify_one();
-            }
-        };
-        // No Nagle delay: a gateway check is one small request and one small response on a
-        // kept-alive connection, and each answer should leave as soon as it is written.
-        let listener = listener.tap_io(|stream| {
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::debug!(%error, "cannot set TCP_NODELAY");
-            }
-        });
-        let server = axum::serve(listener, service).with_graceful_shutdown(signal);
-        let drain_deadline = async {
-            stopping.notified().await;
-            tokio::time::sleep(DRAIN_TIMEOUT).await;
-        };
-        let served = tokio::select! {
-            result = server.into_future() => result.context("the HTTP server failed"),
-            () = drain_deadline => {
-                tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}: closing them");
-                Ok(())
-            }
-        };
+        keyward_edge::serve(listener, limits, |peer| service.for_peer(peer), shutdown).await;
         flusher.stop().await;
         flush(&core, "final").await;
         tracing::info!("stopped");
-        served
+        Ok(())
     }
 }
 

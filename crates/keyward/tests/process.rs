@@ -3,6 +3,8 @@
 //!
 //! - No secret, created or presented, ever reaches the server's log output.
 //! - A key acknowledged with 201 survives `kill -9` of the server right after the answer.
+//! - A flood of idle connections beyond the open-file limit neither stops the process nor keeps
+//!   other clients out for longer than the header timeout.
 //!
 //! `KEYWARD_PROCESS_TEST_DUMP=1 cargo test -p keyward --test process -- --nocapture` prints the
 //! server's whole output, to see what the log check searched.
@@ -108,8 +110,27 @@ fn collect(
 
 impl Server {
     async fn start(site: &Site) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        Self::start_limited(site, None, &[]).await
+    }
+
+    /// `keyward serve` with `extra` flags, under an open-file limit (soft and hard) of
+    /// `open_files` when given.
+    async fn start_limited(site: &Site, open_files: Option<u64>, extra: &[&str]) -> Self {
+        let binary = env!("CARGO_BIN_EXE_keyward");
+        let mut command = match open_files {
+            Some(limit) => {
+                let mut shell = Command::new("sh");
+                shell
+                    .arg("-c")
+                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                    .arg(binary);
+                shell
+            }
+            None => Command::new(binary),
+        };
+        let mut child = command
             .arg("serve")
+            .args(extra)
             .args(["--listen", "127.0.0.1:0"])
             .args(["--database", &site.database_url])
             .arg("--root-key-file")
@@ -525,4 +546,48 @@ async fn a_restart_keeps_the_root_key_file_and_does_not_bootstrap_again() {
     assert_eq!(domains["items"].as_array().map(Vec::len), Some(1));
     let log = server.stop().await;
     assert_not_logged(&log, "root key", &root);
+}
+
+#[tokio::test]
+async fn a_flood_of_idle_connections_past_the_open_file_limit_is_shed() {
+    // The attacker (this test) needs more descriptors than the server gets.
+    let own_limit = keyward_edge::raise_fd_limit().unwrap_or(1024);
+    let site = Site::new();
+    let server = Server::start_limited(&site, Some(256), &["--header-read-timeout", "2s"]).await;
+    let addr = server.base_url.trim_start_matches("http://").to_owned();
+    let flood = usize::try_from(own_limit.saturating_sub(64))
+        .unwrap_or(600)
+        .min(600);
+    let mut idle = Vec::with_capacity(flood);
+    for _ in 0..flood {
+        match tokio::net::TcpStream::connect(&addr).await {
+            Ok(stream) => idle.push(stream),
+            Err(error) => panic!("the listener stopped accepting during the flood: {error}"),
+        }
+    }
+    // The attackers hold on to every socket; within a few header timeouts a client is served.
+    let mut served = false;
+    for _ in 0..30 {
+        let answer = server
+            .client
+            .get(server.url("/healthz"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await;
+        if answer.is_ok_and(|a| a.status() == StatusCode::OK) {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        served,
+        "no client was served while {flood} idle connections were held"
+    );
+    drop(idle);
+    let log = server.stop().await;
+    assert!(
+        log.contains("connection limit reached"),
+        "the server says it shed connections"
+    );
 }

@@ -46,6 +46,8 @@ pub struct AppOptions {
     /// The verification cache's settings (the stale window, for outage tests); `None` keeps the
     /// defaults.
     pub cache: Option<CacheSettings>,
+    /// The connection cap and timeouts; `None` keeps the defaults.
+    pub connections: Option<keyward::ConnectionLimits>,
 }
 
 impl AppOptions {
@@ -124,6 +126,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         root_key_file: None,
         flush_interval: StdDuration::from_millis(50),
         cache: options.cache.unwrap_or_default(),
+        connections: options.connections.unwrap_or_default(),
         ..Config::default()
     };
     let clock = TestClock(ManualClock::starting_now());

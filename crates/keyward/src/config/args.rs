@@ -61,6 +61,36 @@ pub struct ServerArgs {
     #[arg(long, env = "KEYWARD_BODY_LIMIT_BYTES", value_name = "BYTES")]
     pub body_limit_bytes: Option<usize>,
 
+    /// Most connections open at once; above it new connections are closed at once (lowered to
+    /// fit the open-file limit) [default: 4096].
+    #[arg(
+        long,
+        env = "KEYWARD_MAX_CONNECTIONS",
+        value_name = "N",
+        help_heading = "Connections"
+    )]
+    pub max_connections: Option<usize>,
+
+    /// How long a client may take to send a request head [default: 10s].
+    #[arg(long, env = "KEYWARD_HEADER_READ_TIMEOUT", value_name = "DURATION",
+          value_parser = parse_duration, help_heading = "Connections")]
+    pub header_read_timeout: Option<Duration>,
+
+    /// How long a request body may take to arrive whole [default: 30s].
+    #[arg(long, env = "KEYWARD_BODY_READ_TIMEOUT", value_name = "DURATION",
+          value_parser = parse_duration, help_heading = "Connections")]
+    pub body_read_timeout: Option<Duration>,
+
+    /// How long a connection may sit with no request in progress and nothing moving [default: 75s].
+    #[arg(long, env = "KEYWARD_IDLE_TIMEOUT", value_name = "DURATION",
+          value_parser = parse_duration, help_heading = "Connections")]
+    pub idle_timeout: Option<Duration>,
+
+    /// At shutdown, how long open connections may take to finish [default: 30s].
+    #[arg(long, env = "KEYWARD_DRAIN_TIMEOUT", value_name = "DURATION",
+          value_parser = parse_duration, help_heading = "Connections")]
+    pub drain_timeout: Option<Duration>,
+
     /// How often "last used" times are written to the database [default: 1s].
     #[arg(long, env = "KEYWARD_FLUSH_INTERVAL", value_name = "DURATION", value_parser = parse_duration)]
     pub flush_interval: Option<Duration>,

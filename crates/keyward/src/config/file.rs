@@ -10,6 +10,11 @@
 //! trusted_proxies = ["10.0.0.0/8"]
 //! root_key_file = "/var/lib/keyward/root.key"
 //! body_limit_bytes = 262144
+//! max_connections = 4096
+//! header_read_timeout = "10s"
+//! body_read_timeout = "30s"
+//! idle_timeout = "75s"
+//! drain_timeout = "30s"
 //! flush_interval = "1s"
 //! last_used_resolution = "60s"
 //! log = "info"
@@ -47,6 +52,15 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<String>>,
     pub root_key_file: Option<PathBuf>,
     pub body_limit_bytes: Option<usize>,
+    pub max_connections: Option<usize>,
+    #[serde(default, with = "serde_opt")]
+    pub header_read_timeout: Option<Duration>,
+    #[serde(default, with = "serde_opt")]
+    pub body_read_timeout: Option<Duration>,
+    #[serde(default, with = "serde_opt")]
+    pub idle_timeout: Option<Duration>,
+    #[serde(default, with = "serde_opt")]
+    pub drain_timeout: Option<Duration>,
     #[serde(default, with = "serde_opt")]
     pub flush_interval: Option<Duration>,
     #[serde(default, with = "serde_opt")]

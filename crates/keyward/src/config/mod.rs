@@ -19,6 +19,7 @@ use ipnet::IpNet;
 use keyward_core::secret::Pepper;
 use keyward_core::signing::MasterKey;
 use keyward_core::verify::CacheSettings;
+use keyward_edge::ConnectionLimits;
 
 pub use args::{parse_cidr, ServerArgs};
 pub use duration::{format_duration, parse_duration};
@@ -52,6 +53,8 @@ pub struct Config {
     /// Where a fresh database's root key is written instead of being printed.
     pub root_key_file: Option<PathBuf>,
     pub body_limit_bytes: usize,
+    /// Connection cap and the timeouts that hold slow and idle clients in check.
+    pub connections: ConnectionLimits,
     pub cache: CacheSettings,
     /// How often "last used" times gathered by the verifier are written. Must be above zero.
     pub flush_interval: Duration,
@@ -72,6 +75,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             root_key_file: None,
             body_limit_bytes: DEFAULT_BODY_LIMIT_BYTES,
+            connections: ConnectionLimits::default(),
             cache: CacheSettings::default(),
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             log_filter: DEFAULT_LOG_FILTER.into(),
@@ -93,6 +97,7 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("root_key_file", &self.root_key_file)
             .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("connections", &self.connections)
             .field("cache", &self.cache)
             .field("flush_interval", &self.flush_interval)
             .field("log_filter", &self.log_filter)
@@ -161,6 +166,28 @@ impl Config {
                 .body_limit_bytes
                 .or(file.body_limit_bytes)
                 .unwrap_or(defaults.body_limit_bytes),
+            connections: ConnectionLimits {
+                max_connections: args
+                    .max_connections
+                    .or(file.max_connections)
+                    .unwrap_or(defaults.connections.max_connections),
+                header_read_timeout: args
+                    .header_read_timeout
+                    .or(file.header_read_timeout)
+                    .unwrap_or(defaults.connections.header_read_timeout),
+                body_read_timeout: args
+                    .body_read_timeout
+                    .or(file.body_read_timeout)
+                    .unwrap_or(defaults.connections.body_read_timeout),
+                idle_timeout: args
+                    .idle_timeout
+                    .or(file.idle_timeout)
+                    .unwrap_or(defaults.connections.idle_timeout),
+                drain_timeout: args
+                    .drain_timeout
+                    .or(file.drain_timeout)
+                    .unwrap_or(defaults.connections.drain_timeout),
+            },
             cache: CacheSettings {
                 max_entries: args
                     .cache_max_entries
@@ -215,6 +242,7 @@ impl Config {
         if self.flush_interval.is_zero() {
             bail!("flush_interval must be greater than zero");
         }
+        self.connections.validate().map_err(anyhow::Error::msg)?;
         crate::telemetry::parse_filter(&self.log_filter)?;
         Ok(())
     }

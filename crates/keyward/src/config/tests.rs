@@ -73,6 +73,9 @@ body_limit_bytes = 1000
 flush_interval = "5s"
 last_used_resolution = "10m"
 log = "debug"
+max_connections = 50
+header_read_timeout = "2s"
+idle_timeout = "3m"
 
 [cache]
 max_entries = 10
@@ -96,6 +99,8 @@ fn defaults_apply_when_nothing_is_set() {
     assert_eq!(config.cache.positive_ttl, Duration::from_secs(60));
     assert_eq!(config.cache.last_used_resolution, Duration::from_secs(60));
     assert_eq!(config.log_filter, "info");
+    assert_eq!(config.connections, keyward_edge::ConnectionLimits::default());
+    assert_eq!(config.connections.header_read_timeout, Duration::from_secs(10));
 }
 
 #[test]
@@ -119,6 +124,28 @@ fn the_file_overrides_defaults() {
     // Not in the file: still the default.
     assert_eq!(config.cache.negative_ttl, Duration::from_secs(30));
     assert_eq!(config.log_filter, "debug");
+    assert_eq!(config.connections.max_connections, 50);
+    assert_eq!(config.connections.header_read_timeout, Duration::from_secs(2));
+    assert_eq!(config.connections.idle_timeout, Duration::from_secs(180));
+    assert_eq!(config.connections.body_read_timeout, Duration::from_secs(30));
+}
+
+#[test]
+fn connection_limits_come_from_flags_and_must_be_above_zero() {
+    let args = parse(&["--max-connections", "7", "--body-read-timeout", "5s"]);
+    let config = resolve(FILE, &args, &EnvOnly::default()).expect("valid");
+    assert_eq!(config.connections.max_connections, 7);
+    assert_eq!(config.connections.body_read_timeout, Duration::from_secs(5));
+    for flags in [
+        ["--max-connections", "0"],
+        ["--idle-timeout", "0s"],
+        ["--header-read-timeout", "0s"],
+    ] {
+        let error = resolve("", &parse(&flags), &EnvOnly::default())
+            .expect_err("zero is refused")
+            .to_string();
+        assert!(error.contains("must be"), "{flags:?}: {error}");
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod concurrency;
 mod domains;
 mod errors;
 mod gateway;
+mod hostile;
 mod keys;
 mod last_used;
 mod lists;
