@@ -21,10 +21,12 @@
 //! - [`signing`]: access-key secrets sealed under the master key (AES-GCM) and NCP's
 //!   signature v2 (HMAC-SHA256 over method, target, timestamp, access key).
 //! - [`clock`]: `Clock`, so tests move time instead of sleeping.
+//! - [`duration`]: the one human-duration syntax (`10s`, `5m`, `1h30m`, `30d`) keyward reads.
 //! - [`error`]: `ValidationError`, `StoreError`, `CoreError`.
 
 pub mod auth;
 pub mod clock;
+pub mod duration;
 pub mod error;
 pub mod ids;
 pub mod model;
