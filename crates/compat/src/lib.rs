@@ -18,7 +18,11 @@
 //! - [`ncp`]: NCP API Gateway's API keys (`/api/v1/api-keys...`, `/api/v1/products/{id}/api-keys/...`):
 //!   primary and secondary secrets, products and subscription approval. `ncp::router` is merged
 //!   into the binary's router beside ZenML's (distinct paths under the same `/api/v1`).
+//!
+//! - `fuzzing` (only under `--cfg fuzzing`): the faces' request translations, for `fuzz/`.
 
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod grpc_peer;
 pub mod ncp;
 pub mod spaceone;

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use keyward_api::ApiState;
-use keyward_core::ids::{KeyId, ProductId};
+use keyward_core::ids::{DomainId, KeyId, ProductId};
 use keyward_core::model::{ApiKey, Description, KeyState, Name, SecretSlot};
 use keyward_core::query::{
     Condition, Filter, KeyField, Op, Query as KeyQuery, Sort, Value, Window,
@@ -69,8 +69,9 @@ pub struct ListParams {
     api_key_name: Option<String>,
 }
 
-fn name_query(
-    caller: &keyward_core::auth::Caller,
+/// The keys of `domain` whose name contains `name` (all when it is empty), newest first.
+pub(crate) fn name_query(
+    domain: DomainId,
     name: Option<&str>,
     offset: Option<u64>,
     limit: Option<u64>,
@@ -85,7 +86,7 @@ fn name_query(
         None => Filter::default(),
     };
     Ok(KeyQuery {
-        domain: caller.home_domain(),
+        domain,
         filter,
         sort: Sort {
             field: KeyField::CreatedAt,
@@ -105,7 +106,7 @@ pub async fn list(
     let Query(params) = params
         .map_err(|_| NcpError::bad_request("offset and limit must be non-negative integers"))?;
     let query = name_query(
-        &caller,
+        caller.home_domain(),
         params.api_key_name.as_deref(),
         params.offset,
         params.limit,
@@ -227,7 +228,7 @@ pub async fn search(
 ) -> Result<Json<ApiKeyList>, NcpError> {
     let Some(product) = body.product_id.as_deref() else {
         let query = name_query(
-            &caller,
+            caller.home_domain(),
             body.api_key_name.as_deref(),
             body.offset,
             body.limit,

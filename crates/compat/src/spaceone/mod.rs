@@ -23,7 +23,7 @@ pub mod proto;
 mod query;
 mod render;
 mod rest;
-mod rpc;
+pub(crate) mod rpc;
 mod stat;
 
 pub use error::SpaceoneError;

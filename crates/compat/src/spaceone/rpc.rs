@@ -188,26 +188,7 @@ pub async fn list(
 ) -> Result<wire::ApiKeysInfo> {
     let domain = domain(caller, &request.domain_id)?;
     let q = request.query.clone().unwrap_or_default();
-    render::check_only(&q.only)?;
-    let mut parts = request_filter(&request)?;
-    parts.push(query::filters(&q.filter, &q.filter_or)?);
-    parts.push(query::keyword(&q.keyword)?);
-    let (start, limit) = match q.page {
-        Some(page) => (page.start.max(1), page.limit),
-        None => (1, 0),
-    };
-    let limit = if limit == 0 {
-        MAX_OFFSET_PAGE_SIZE
-    } else {
-        limit.min(MAX_OFFSET_PAGE_SIZE)
-    };
-    let query = Query {
-        domain,
-        filter: Filter::All(parts),
-        sort: query::sort(q.sort.as_ref())?,
-        window: Window::Offset(u64::from(start) - 1),
-        limit,
-    };
+    let query = list_query(domain, &request)?;
     let total = core.count_keys(caller, &query).await?;
     let results = if q.count_only {
         Vec::new()
@@ -222,5 +203,30 @@ pub async fn list(
     Ok(wire::ApiKeysInfo {
         results,
         total_count: i32::try_from(total).unwrap_or(i32::MAX),
+    })
+}
+
+/// A `list` request (its own fields and its `Query`) as the core's query in `domain`.
+pub(crate) fn list_query(domain: DomainId, request: &wire::ApiKeyQuery) -> Result<Query<KeyField>> {
+    let q = request.query.clone().unwrap_or_default();
+    render::check_only(&q.only)?;
+    let mut parts = request_filter(request)?;
+    parts.push(query::filters(&q.filter, &q.filter_or)?);
+    parts.push(query::keyword(&q.keyword)?);
+    let (start, limit) = match q.page {
+        Some(page) => (page.start.max(1), page.limit),
+        None => (1, 0),
+    };
+    let limit = if limit == 0 {
+        MAX_OFFSET_PAGE_SIZE
+    } else {
+        limit.min(MAX_OFFSET_PAGE_SIZE)
+    };
+    Ok(Query {
+        domain,
+        filter: Filter::All(parts),
+        sort: query::sort(q.sort.as_ref())?,
+        window: Window::Offset(u64::from(start) - 1),
+        limit,
     })
 }

@@ -26,7 +26,7 @@ mod grpc;
 pub mod proto;
 mod render;
 mod rest;
-mod rpc;
+pub(crate) mod rpc;
 mod validate;
 
 pub use error::YandexError;

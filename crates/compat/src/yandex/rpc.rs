@@ -70,14 +70,23 @@ pub async fn get(
     Ok(render::api_key(&core.get_key(caller, id).await?))
 }
 
-/// `Create`: the answer carries the secret, the only time it is shown. Yandex keys have no
-/// name; keyward's keys need one unique per owner, so the key is named `yandex-<UUIDv7>`.
+/// `Create`: the answer carries the secret, the only time it is shown.
 pub async fn create(
     core: &Keyward,
     caller: &Caller,
     request: iam::CreateApiKeyRequest,
 ) -> Result<iam::CreateApiKeyResponse> {
     let owner = owner_of(caller, &request.service_account_id)?;
+    let created = core.create_key(caller, new_key(owner, request)?).await?;
+    Ok(iam::CreateApiKeyResponse {
+        api_key: Some(render::api_key(&created.key)),
+        secret: created.secret.expose().to_owned(),
+    })
+}
+
+/// A `Create` request's fields as the core's new key for `owner`. Yandex keys have no name;
+/// keyward's keys need one unique per owner, so the key is named `yandex-<UUIDv7>`.
+pub(crate) fn new_key(owner: PrincipalId, request: iam::CreateApiKeyRequest) -> Result<NewKey> {
     let description = validate::description(&request.description)?;
     #[allow(deprecated)] // the vendor's draft `scope` still counts as one more scope
     let mut wanted = request.scopes;
@@ -89,18 +98,13 @@ pub async fn create(
     let scopes = validate::scopes(&wanted, 0)?;
     let expires_at = validate::expiry(request.expires_at.as_ref())?;
     let name = Name::parse("name", format!("yandex-{}", Uuid::now_v7()))?;
-    let input = NewKey {
+    Ok(NewKey {
         description,
         key_type: KeyType::User,
         state: KeyState::Enabled,
         scopes,
         expires_at,
         ..NewKey::named(owner, name)
-    };
-    let created = core.create_key(caller, input).await?;
-    Ok(iam::CreateApiKeyResponse {
-        api_key: Some(render::api_key(&created.key)),
-        secret: created.secret.expose().to_owned(),
     })
 }
 
@@ -111,6 +115,20 @@ pub async fn update(
     caller: &Caller,
     request: iam::UpdateApiKeyRequest,
 ) -> Result<operation::Operation> {
+    let (id, patch) = key_patch(&request)?;
+    let (key, op) = core.update_key_recorded(caller, id, patch).await?;
+    let key = render::api_key(&key);
+    let metadata = render::update_metadata(&key.id);
+    Ok(render::done_operation(
+        &op,
+        Some(metadata),
+        render::packed_key(&key),
+    ))
+}
+
+/// An `Update` request as the key it names and the core's patch: only the fields
+/// `update_mask` names change.
+pub(crate) fn key_patch(request: &iam::UpdateApiKeyRequest) -> Result<(KeyId, KeyPatch)> {
     let id: KeyId = validate::required_id("api_key_id", &request.api_key_id, Entity::Key)?;
     let changed = validate::update_mask(
         request.update_mask.as_ref(),
@@ -135,14 +153,7 @@ pub async fn update(
             "names no field to change",
         ));
     }
-    let (key, op) = core.update_key_recorded(caller, id, patch).await?;
-    let key = render::api_key(&key);
-    let metadata = render::update_metadata(&key.id);
-    Ok(render::done_operation(
-        &op,
-        Some(metadata),
-        render::packed_key(&key),
-    ))
+    Ok((id, patch))
 }
 
 /// `Delete`: answers the done operation, with `DeleteApiKeyMetadata` and `Empty`.
