@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keyward_core::error::{CoreError, ValidationError};
+use keyward_core::redact::redact_secrets;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -231,11 +232,14 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::warn!(code = self.code.as_str(), "request failed");
         }
+        // Whatever a message quotes, nothing shaped like a secret leaves in it.
+        let message = redact_secrets(&self.message);
+        let field = self.field.as_deref().map(redact_secrets);
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.as_str(),
-                message: &self.message,
-                field: self.field.as_deref(),
+                message: &message,
+                field: field.as_deref(),
             },
         };
         let mut response = (status, axum::Json(body)).into_response();

@@ -7,6 +7,8 @@ use axum::http::{header, HeaderMap};
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
+use keyward_core::redact::without_input;
+
 use crate::error::{ApiError, ErrorCode};
 
 /// Whether the request says its body is JSON (`application/json` or any `application/*+json`).
@@ -60,7 +62,8 @@ fn classify(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     if inner.classify() != Category::Data {
         return malformed(&inner);
     }
-    let text = inner.to_string();
+    // serde quotes the offending value; the field path says which one it was.
+    let text = without_input(&inner.to_string());
     // serde_json appends the position; the field path says more to a client.
     let reason = text
         .rsplit_once(" at line ")

@@ -10,6 +10,19 @@ use crate::model::Actor;
 pub const ADMIN_ROLE: &str = "keyward:admin";
 /// Role that makes a key of the root domain an administrator of every domain.
 pub const ROOT_ROLE: &str = "keyward:root";
+/// The namespace keyward's own roles live in. Only [`ADMIN_ROLE`] and [`ROOT_ROLE`] exist in it;
+/// any other role there (`keyward:ROOT`, `Keyward:admin`, `keyward:superuser`) grants nothing but
+/// reads as if it did, so it is refused, whatever its case.
+pub const RESERVED_ROLE_PREFIX: &str = "keyward:";
+
+/// Whether `role` is in the reserved namespace (case-insensitively) without being a role that
+/// exists there.
+pub fn is_unknown_reserved_role(role: &str) -> bool {
+    let in_namespace = role
+        .get(..RESERVED_ROLE_PREFIX.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(RESERVED_ROLE_PREFIX));
+    in_namespace && role != ADMIN_ROLE && role != ROOT_ROLE
+}
 
 /// What an authenticated caller may administer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,9 @@
 //! - [`ids`]: UUIDv7 newtypes for domains, principals, keys and operations.
 //! - [`model`]: `Domain`, `Principal`, `ApiKey` with its `SecretInfo`s, `Operation`, `Product`,
 //!   `Subscription` (its status transitions in one table), `AccessKey`; validated
-//!   text newtypes (`Name`, `Description`, `TokenSet`, `Metadata`) and `AllowedCidr`.
+//!   text newtypes (`Name`, `Description`, `TokenSet`, `Metadata`), the characters text may hold
+//!   (`model::chars`: no control characters, no invisible format characters in names, NFC) and
+//!   `AllowedCidr`.
 //! - [`secret`]: the secret format (`kw_` + 196 random bits + CRC32 checksum), generation, and the
 //!   keyed hash (HMAC-SHA-256 under a pepper) that is all the database ever sees.
 //! - [`query`]: the one query model (filter tree, sort, cursor/offset window) every list uses.
@@ -20,6 +22,8 @@
 //! - [`store`]: the `Store` port.
 //! - [`signing`]: access-key secrets sealed under the master key (AES-GCM) and NCP's
 //!   signature v2 (HMAC-SHA256 over method, target, timestamp, access key).
+//! - [`redact`]: what an error message may repeat of a request (the field, never a value shaped
+//!   like a secret); every face renders its errors through it.
 //! - [`clock`]: `Clock`, so tests move time instead of sleeping.
 //! - [`duration`]: the one human-duration syntax (`10s`, `5m`, `1h30m`, `30d`) keyward reads.
 //! - [`error`]: `ValidationError`, `StoreError`, `CoreError`.
@@ -31,6 +35,7 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod query;
+pub mod redact;
 pub mod secret;
 pub mod service;
 pub mod session;

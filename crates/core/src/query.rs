@@ -1,6 +1,8 @@
 //! One query model for every list: a filter tree over a whitelist of fields, a sort, and a window
 //! (cursor or offset). Faces parse their dialect into it; stores compile it to parameterised SQL.
-//! User text is only ever a bound value, never SQL text.
+//! User text is only ever a bound value, never SQL text, and holds no control character the
+//! stores cannot keep (see [`crate::model::chars`]): text values may hold tab, line feed and
+//! carriage return, nothing else; text is compared in NFC, the form names are stored in.
 
 use std::fmt::Debug;
 
@@ -13,6 +15,7 @@ use uuid::Uuid;
 
 use crate::error::ValidationError;
 use crate::ids::DomainId;
+use crate::model::chars::{has_refused_control, to_nfc, Controls};
 
 mod aggregate;
 pub use aggregate::{
@@ -178,7 +181,9 @@ impl<F: QueryField> Condition<F> {
     }
 
     /// Builds a condition from a typed value, checking operator and type against the field.
+    /// Text is brought to NFC, so a decomposed "café" finds the name stored composed.
     pub fn new(field: F, op: Op, value: Value) -> Result<Self, ValidationError> {
+        let value = composed(value);
         if !op.allowed_for(field.kind()) {
             return Err(ValidationError::new(
                 "filter",
@@ -201,6 +206,24 @@ impl<F: QueryField> Condition<F> {
     }
     pub fn value(&self) -> &Value {
         &self.value
+    }
+}
+
+/// `value` with every text in NFC.
+fn composed(value: Value) -> Value {
+    match value {
+        Value::Text(text) => Value::Text(to_nfc(text)),
+        Value::List(items) => Value::List(items.into_iter().map(composed).collect()),
+        other => other,
+    }
+}
+
+/// Whether any text in `value` holds a control character no store keeps.
+fn holds_refused_control(value: &Value) -> bool {
+    match value {
+        Value::Text(text) => has_refused_control(text, Controls::AllowLineBreaks),
+        Value::List(items) => items.iter().any(holds_refused_control),
+        _ => false,
     }
 }
 
@@ -240,6 +263,11 @@ fn check_value<F: QueryField>(field: F, op: Op, value: &Value) -> Result<(), Val
         (FieldKind::Bool, Value::Bool(_)) => true,
         _ => false,
     };
+    if holds_refused_control(value) {
+        return Err(bad(
+            "must not contain control characters other than tab, line feed and carriage return",
+        ));
+    }
     match (op, value) {
         (Op::IsNull | Op::IsNotNull, _) => Ok(()),
         (Op::In | Op::NotIn, Value::List(items)) => {
@@ -432,7 +460,9 @@ fn cursor_value_fits<F: QueryField>(field: F, value: &Value) -> bool {
         (FieldKind::Time { nullable }, Value::Null) => nullable,
         (FieldKind::Time { .. }, Value::Time(_)) => true,
         (FieldKind::Id, Value::Text(text)) => Uuid::parse_str(text).is_ok(),
-        (FieldKind::Text | FieldKind::Enum(_), Value::Text(_)) => true,
+        (FieldKind::Text | FieldKind::Enum(_), Value::Text(text)) => {
+            !has_refused_control(text, Controls::AllowLineBreaks)
+        }
         (FieldKind::Bool, Value::Bool(_)) => true,
         _ => false,
     }
@@ -613,6 +643,16 @@ mod tests {
         let id = Uuid::now_v7().to_string();
         assert!(Condition::parse(KeyField::Id, Op::Gte, &id).is_ok());
         assert!(Condition::parse(KeyField::Id, Op::Contains, &id).is_err());
+    }
+
+    #[test]
+    fn text_values_hold_no_control_characters_and_are_composed() {
+        assert!(Condition::parse(KeyField::Name, Op::StartsWith, "a\0").is_err());
+        assert!(Condition::parse(KeyField::Name, Op::Contains, "\0").is_err());
+        assert!(Condition::parse(KeyField::Role, Op::In, "a,b\u{1b}").is_err());
+        assert!(Condition::parse(KeyField::Description, Op::Contains, "a\nb").is_ok());
+        let condition = Condition::parse(KeyField::Name, Op::Eq, "cafe\u{301}").unwrap();
+        assert_eq!(condition.value(), &Value::Text("café".into()));
     }
 
     #[test]

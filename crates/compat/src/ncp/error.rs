@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keyward_core::error::{CoreError, ValidationError};
+use keyward_core::redact::redact_secrets;
 use serde_json::json;
 
 /// A refusal of the NCP face. Details never carry secrets or internals.
@@ -101,8 +102,10 @@ impl From<CoreError> for NcpError {
 
 impl IntoResponse for NcpError {
     fn into_response(self) -> Response {
+        // Whatever the details quote, nothing shaped like a secret leaves in them.
+        let details = redact_secrets(&self.details);
         let body = json!({
-            "error": {"errorCode": self.code, "message": self.message, "details": self.details}
+            "error": {"errorCode": self.code, "message": self.message, "details": details}
         });
         (self.status, Json(body)).into_response()
     }

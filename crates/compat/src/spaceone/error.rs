@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keyward_core::error::{CoreError, Entity};
+use keyward_core::redact::redact_secrets;
 use serde_json::json;
 use tonic::Code;
 
@@ -86,9 +87,10 @@ impl SpaceoneError {
         self.error_code
     }
 
-    /// The status message: `ERROR_…: reason`.
+    /// The status message: `ERROR_…: reason`, with nothing shaped like a secret in it (REST and
+    /// gRPC both render this).
     pub fn message(&self) -> String {
-        format!("{}: {}", self.error_code, self.message)
+        format!("{}: {}", self.error_code, redact_secrets(&self.message))
     }
 }
 

@@ -6,6 +6,7 @@
 
 use std::sync::OnceLock;
 
+use keyward_core::redact::without_input;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
 use serde_json::Value;
 
@@ -35,7 +36,8 @@ pub fn parse<M: prost::Message + Default>(
 ) -> Result<M, SpaceoneError> {
     let descriptor = descriptor(full_name)?;
     let dynamic = DynamicMessage::deserialize(descriptor, json).map_err(|error| {
-        SpaceoneError::invalid("body", &format!("is not a valid {full_name}: {error}"))
+        let reason = without_input(&error.to_string());
+        SpaceoneError::invalid("body", &format!("is not a valid {full_name}: {reason}"))
     })?;
     dynamic
         .transcode_to::<M>()

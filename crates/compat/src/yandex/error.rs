@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keyward_core::error::{CoreError, Entity, ValidationError};
+use keyward_core::redact::redact_secrets;
 use serde_json::json;
 use tonic::Code;
 
@@ -91,7 +92,7 @@ impl From<ValidationError> for YandexError {
 
 impl From<YandexError> for tonic::Status {
     fn from(error: YandexError) -> Self {
-        tonic::Status::new(error.code, error.message)
+        tonic::Status::new(error.code, redact_secrets(&error.message).into_owned())
     }
 }
 
@@ -118,7 +119,8 @@ pub fn http_status(code: Code) -> StatusCode {
 
 /// The vendor's REST error body for `code` and `message`, with `status`.
 pub fn error_response(status: StatusCode, code: Code, message: &str) -> Response {
-    let body = json!({"code": code as i32, "message": message, "details": []});
+    // Whatever a message quotes, nothing shaped like a secret leaves in it.
+    let body = json!({"code": code as i32, "message": redact_secrets(message), "details": []});
     (status, Json(body)).into_response()
 }
 

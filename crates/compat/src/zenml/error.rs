@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keyward_core::error::{CoreError, Entity};
+use keyward_core::redact::redact_secrets;
 use serde_json::json;
 
 /// A refusal of the ZenML face. Messages never carry secrets or internals.
@@ -165,11 +166,12 @@ impl IntoResponse for ZenmlError {
         }
         let body = match &self {
             Self::NotAuthenticated => json!({"detail": "Not authenticated"}),
+            // Whatever a message quotes, nothing shaped like a secret leaves in it.
             Self::Raised {
                 exception, message, ..
-            } => json!({"detail": [exception, message]}),
-            Self::RequestValidation(message) => json!(["ValueError", message]),
-            Self::Plain { message, .. } => json!({"detail": message}),
+            } => json!({"detail": [exception, redact_secrets(message)]}),
+            Self::RequestValidation(message) => json!(["ValueError", redact_secrets(message)]),
+            Self::Plain { message, .. } => json!({"detail": redact_secrets(message)}),
         };
         let mut response = (status, axum::Json(body)).into_response();
         if matches!(self, Self::NotAuthenticated) {

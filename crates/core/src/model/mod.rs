@@ -1,6 +1,7 @@
 //! The core's vocabulary: domains, principals, keys with their secrets, and operations.
 
 mod access_key;
+pub mod chars;
 pub mod cidr;
 pub mod text;
 

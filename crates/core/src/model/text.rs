@@ -1,11 +1,15 @@
 //! Validated text values: names, descriptions, roles, scopes, metadata. Each is a newtype whose only
-//! way in is `parse`, so an over-long or malformed value cannot exist past the edge.
+//! way in is `parse`, so an over-long or malformed value cannot exist past the edge. Which
+//! characters they may hold is decided in [`super::chars`]. A value read back from the store comes
+//! in through `from_stored`: it passed the rules of the version that wrote it, and re-checking it
+//! against today's stricter rules would make old rows unreadable.
 
 use std::collections::HashSet;
 use std::fmt;
 
 use serde::Serialize;
 
+use super::chars::{check_controls, check_visible, to_nfc, Controls};
 use crate::error::ValidationError;
 
 /// Longest name accepted (ZenML allows 255; the other vendors less).
@@ -19,24 +23,16 @@ pub const LIST_MAX: usize = 100;
 /// Largest metadata object, serialized.
 pub const METADATA_MAX_BYTES: usize = 16 * 1024;
 
-fn check_no_control(field: &'static str, value: &str) -> Result<(), ValidationError> {
-    if value.chars().any(char::is_control) {
-        return Err(ValidationError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(())
-}
-
-/// A human-chosen name: 1–255 characters, no control characters, no leading or trailing spaces.
+/// A human-chosen name: 1–255 characters in NFC, no control or invisible format characters (bidi
+/// controls, zero-width characters), no leading or trailing spaces. NFC makes "café" one name
+/// however it was typed, so uniqueness holds.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct Name(String);
 
 impl Name {
     pub fn parse(field: &'static str, value: impl Into<String>) -> Result<Self, ValidationError> {
-        let value = value.into();
+        let value = to_nfc(value.into());
         if value.is_empty() {
             return Err(ValidationError::new(field, "must not be empty"));
         }
@@ -52,8 +48,14 @@ impl Name {
                 "must not start or end with whitespace",
             ));
         }
-        check_no_control(field, &value)?;
+        check_controls(field, &value, Controls::Refused)?;
+        check_visible(field, &value)?;
         Ok(Self(value))
+    }
+
+    /// A name as the store holds it.
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
     }
 
     pub fn as_str(&self) -> &str {
@@ -87,16 +89,13 @@ impl Description {
                 "must be at most 65535 characters",
             ));
         }
-        if value
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-        {
-            return Err(ValidationError::new(
-                field,
-                "must not contain control characters",
-            ));
-        }
+        check_controls(field, &value, Controls::AllowLineBreaks)?;
         Ok(Self(value))
+    }
+
+    /// A description as the store holds it.
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
     }
 
     pub fn as_str(&self) -> &str {
@@ -200,7 +199,8 @@ impl fmt::Debug for TokenSet {
     }
 }
 
-/// Caller-defined data on a key: a JSON object of at most 16 KiB.
+/// Caller-defined data on a key: a JSON object of at most 16 KiB. Keys hold no control
+/// characters; string values, at any depth, only tab, line feed and carriage return.
 #[derive(Clone, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Metadata(serde_json::Map<String, serde_json::Value>);
@@ -227,7 +227,18 @@ impl Metadata {
                 "must be at most 16384 bytes as JSON",
             ));
         }
+        for (key, value) in &map {
+            check_json_text(field, key, value)?;
+        }
         Ok(Self(map))
+    }
+
+    /// Metadata as the store holds it (a JSON object; anything else reads as empty).
+    pub fn from_stored(value: serde_json::Value) -> Self {
+        match value {
+            serde_json::Value::Object(map) => Self(map),
+            _ => Self::default(),
+        }
     }
 
     pub fn as_map(&self) -> &serde_json::Map<String, serde_json::Value> {
@@ -236,6 +247,25 @@ impl Metadata {
 
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::Value::Object(self.0.clone())
+    }
+}
+
+/// Checks one metadata entry and everything below it.
+fn check_json_text(
+    field: &'static str,
+    key: &str,
+    value: &serde_json::Value,
+) -> Result<(), ValidationError> {
+    check_controls(field, key, Controls::Refused)?;
+    match value {
+        serde_json::Value::String(text) => check_controls(field, text, Controls::AllowLineBreaks),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| check_json_text(field, "", item)),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .try_for_each(|(key, value)| check_json_text(field, key, value)),
+        _ => Ok(()),
     }
 }
 
@@ -257,6 +287,20 @@ mod tests {
         assert!(Name::parse("name", "a\u{7}b").is_err());
         assert!(Name::parse("name", "x".repeat(255)).is_ok());
         assert!(Name::parse("name", "x".repeat(256)).is_err());
+        assert!(Name::parse("name", "a\0b").is_err());
+        assert!(Name::parse("name", "evil\u{202E}txt.exe").is_err());
+        assert!(Name::parse("name", "ad\u{200B}min").is_err());
+        assert_eq!(
+            Name::parse("name", "cafe\u{301}").unwrap(),
+            Name::parse("name", "café").unwrap()
+        );
+    }
+
+    #[test]
+    fn descriptions_keep_line_breaks_but_no_other_controls() {
+        assert!(Description::parse("description", "line\nline\ttab").is_ok());
+        assert!(Description::parse("description", "a\0b").is_err());
+        assert!(Description::parse("description", "a\u{85}b").is_err());
     }
 
     #[test]
@@ -273,5 +317,9 @@ mod tests {
         assert!(Metadata::parse("metadata", serde_json::json!([1])).is_err());
         let big = "x".repeat(METADATA_MAX_BYTES);
         assert!(Metadata::parse("metadata", serde_json::json!({ "k": big })).is_err());
+        assert!(Metadata::parse("metadata", serde_json::json!({"a\u{0}": 1})).is_err());
+        assert!(Metadata::parse("metadata", serde_json::json!({"a": "x\u{0}"})).is_err());
+        assert!(Metadata::parse("metadata", serde_json::json!({"a": [{"b": ["\u{1}"]}]})).is_err());
+        assert!(Metadata::parse("metadata", serde_json::json!({"a": "two\nlines"})).is_ok());
     }
 }

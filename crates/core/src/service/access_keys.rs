@@ -11,6 +11,7 @@ use super::Keyward;
 use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult, Entity, StoreError};
 use crate::ids::KeyId;
+use crate::model::chars::{has_refused_control, Controls};
 use crate::model::{cidr::canonical, AccessKey, KeyState, TargetKind};
 use crate::signing::{
     new_access_key_id, signature_matches, string_to_sign, timestamp_is_fresh, MasterKey, SecretKey,
@@ -81,6 +82,10 @@ impl Keyward {
 
     /// Deletes an access key; its signatures stop being accepted at once.
     pub async fn delete_access_key(&self, caller: &Caller, id: &str) -> CoreResult<AccessKey> {
+        // No access key id holds a control character; PostgreSQL could not even compare one.
+        if has_refused_control(id, Controls::Refused) {
+            return Err(CoreError::NotFound(Entity::AccessKey));
+        }
         let access_key = self
             .store
             .access_key(id)
@@ -120,6 +125,9 @@ impl Keyward {
         let Some(master) = self.master.as_ref() else {
             return Err(CoreError::Unauthenticated);
         };
+        if has_refused_control(request.access_key, Controls::Refused) {
+            return Err(CoreError::Unauthenticated);
+        }
         let access_key = self
             .store
             .access_key(request.access_key)

@@ -5,7 +5,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::operations::{changed_fields, record, Change};
 use super::Keyward;
-use crate::auth::{AdminOf, Caller, ROOT_ROLE};
+use crate::auth::{is_unknown_reserved_role, AdminOf, Caller, ROOT_ROLE};
 use crate::clock::to_micros_precision;
 use crate::error::{CoreError, CoreResult, Entity, StoreError, ValidationError};
 use crate::ids::{KeyId, PrincipalId};
@@ -104,8 +104,16 @@ fn check_expiry(
     Ok(Some(at))
 }
 
-/// Management roles cannot be handed out more widely than the caller holds them.
+/// Management roles cannot be handed out more widely than the caller holds them, and the reserved
+/// `keyward:` namespace holds only the roles that exist.
 pub(super) fn check_roles(cap: &AdminOf, roles: &TokenSet, in_root_domain: bool) -> CoreResult<()> {
+    if roles.iter().any(is_unknown_reserved_role) {
+        return Err(ValidationError::new(
+            "roles",
+            "the keyward: namespace is reserved: only keyward:admin and keyward:root exist",
+        )
+        .into());
+    }
     if roles.contains(ROOT_ROLE) && !(cap.is_root() && in_root_domain) {
         return Err(CoreError::Forbidden(
             "keyward:root may only be granted by root, to keys of the root domain".into(),

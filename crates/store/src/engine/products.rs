@@ -30,8 +30,8 @@ fn product_row(row: &Row) -> anyhow::Result<Product> {
     Ok(Product {
         id: ProductId::from_uuid(row.uuid("id")?),
         domain: DomainId::from_uuid(row.uuid("domain_id")?),
-        name: Name::parse("name", row.get::<String>("name")?)?,
-        description: Description::parse("description", row.get::<String>("description")?)?,
+        name: Name::from_stored(row.get::<String>("name")?),
+        description: Description::from_stored(row.get::<String>("description")?),
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
     })

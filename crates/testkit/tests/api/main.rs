@@ -12,6 +12,7 @@ mod domains;
 mod errors;
 mod gateway;
 mod hostile;
+mod input;
 mod keys;
 mod last_used;
 mod lists;
