@@ -19,6 +19,29 @@ pub const LIST_MAX: usize = 100;
 /// Largest metadata object, serialized.
 pub const METADATA_MAX_BYTES: usize = 16 * 1024;
 
+/// Unicode `White_Space` (what `str::trim` and `char::is_whitespace` remove), as a regex class body.
+const WHITE_SPACE_CLASS: &str =
+    r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// Unicode `Cc` (what `char::is_control` matches), as a regex class body.
+const CONTROL_CLASS: &str = r"\x00-\x1f\x7f-\x9f";
+
+/// [`Name`]'s rules as a JSON Schema (ECMA-262) pattern, for the OpenAPI document: no control
+/// character, no leading or trailing white space. The length is `minLength`/`maxLength`.
+pub fn name_pattern() -> String {
+    let edge = format!("[^{WHITE_SPACE_CLASS}{CONTROL_CLASS}]");
+    format!("^{edge}(?:[^{CONTROL_CLASS}]*{edge})?$")
+}
+
+/// [`Description`]'s rules as a pattern: no control character but tab, line feed and return.
+pub fn description_pattern() -> String {
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$".to_owned()
+}
+
+/// [`Token`]'s rules as a pattern: no white space, no control character.
+pub fn token_pattern() -> String {
+    format!("^[^{WHITE_SPACE_CLASS}{CONTROL_CLASS}]+$")
+}
+
 fn check_no_control(field: &'static str, value: &str) -> Result<(), ValidationError> {
     if value.chars().any(char::is_control) {
         return Err(ValidationError::new(

@@ -22,5 +22,6 @@ mod persistence;
 mod principals;
 mod products;
 mod rotation;
+mod schemathesis;
 mod tenancy;
 mod verify;
