@@ -71,7 +71,7 @@ impl hyper::service::Service<Request> for ConnectionService {
         Either<Ready<Result<Response, Infallible>>, Either<GatewayFuture, RouteFuture<Infallible>>>;
 
     fn call(&self, mut request: Request) -> Self::Future {
-        if !is_gateway_path(request.uri().path()) {
+        if !is_gateway_path(request.uri().path()) || !gateway::is_gateway_method(request.method()) {
             request.extensions_mut().insert(ConnectInfo(self.peer));
             // axum's `Router` is always ready, so calling it without `poll_ready` is allowed.
             return Either::Right(Either::Right(self.router.clone().call(request)));

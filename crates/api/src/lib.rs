@@ -15,6 +15,8 @@
 //! - [`json`]: body parsing, sorting serde's failures into the API's error codes.
 //! - [`list_query`]: the list query-string dialect (`field=[op:]value`, `sort`, `limit`, `cursor`).
 //! - [`error`]: [`ApiError`], the one `CoreError` → HTTP mapping and the error body.
+//! - `field_schemas`: the OpenAPI schemas of request fields the core validates (names, roles...),
+//!   built from the core's limits and patterns so the document says exactly what is accepted.
 //! - [`views`]: the wire views (`KeyView`, `CreatedKeyView`, ...); core types are never serialized.
 //! - [`routes`]: handlers, one file per resource, plus the gateway verifier (`routes/gateway.rs`).
 //! - `trace`: the request log: method, route, status, latency, request id; never headers or
@@ -24,6 +26,7 @@ pub mod client_ip;
 pub mod connection;
 pub mod error;
 pub mod extract;
+mod field_schemas;
 pub mod json;
 pub mod list_query;
 mod openapi;
@@ -34,7 +37,7 @@ pub mod views;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, delete, get, post, put};
+use axum::routing::{delete, get, on, post, put};
 use axum::Router;
 
 pub use error::{ApiError, ErrorCode};
@@ -115,10 +118,10 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/v1/operations", get(operations::list))
         .route("/v1/operations/{id}", get(operations::get))
-        .route("/v1/auth", any(gateway::check))
+        .route("/v1/auth", on(gateway::METHODS, gateway::check))
         // Envoy's ext_authz appends the original path: `/v1/auth/` + `/`, `/v1/auth/anything`.
-        .route("/v1/auth/", any(gateway::check))
-        .route("/v1/auth/{*path}", any(gateway::check))
+        .route("/v1/auth/", on(gateway::METHODS, gateway::check))
+        .route("/v1/auth/{*path}", on(gateway::METHODS, gateway::check))
         .fallback(routes::route_not_found)
         // Must follow every route: it applies to the method routers registered so far.
         .method_not_allowed_fallback(routes::method_not_allowed)

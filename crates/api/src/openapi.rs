@@ -1,7 +1,11 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` attributes and the
 //! views' `ToSchema` derives, and served at `/v1/openapi.json`.
 
+use keyward_core::query::{KeyField, PrincipalField};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{RefOr, Schema};
+
+use crate::field_schemas::sort_schema;
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
@@ -27,7 +31,7 @@ use crate::routes::{
         products::list_subscriptions, products::put_subscription, products::delete_subscription,
         access_keys::create, access_keys::delete,
     ),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &GatewayMethods, &PatchBodies, &SortParameters),
     tags(
         (name = "domains", description = "Tenants"),
         (name = "principals", description = "Users and service accounts that own keys"),
@@ -60,6 +64,81 @@ impl Modify for SecuritySchemes {
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
         );
+    }
+}
+
+/// `/v1/auth` answers every method (proxies forward the client's); `#[utoipa::path]` declares one,
+/// so the others are copied from it here, each with its own operation id.
+struct GatewayMethods;
+
+impl Modify for GatewayMethods {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(item) = openapi.paths.paths.get_mut("/v1/auth") else {
+            return;
+        };
+        let Some(get) = item.get.clone() else {
+            return;
+        };
+        let copy = |method: &str| {
+            let mut op = get.clone();
+            op.operation_id = Some(format!("gateway_auth_{method}"));
+            Some(op)
+        };
+        item.head = copy("head");
+        item.post = copy("post");
+        item.put = copy("put");
+        item.patch = copy("patch");
+        item.delete = copy("delete");
+        item.options = copy("options");
+        item.trace = copy("trace");
+    }
+}
+
+/// A PATCH body must change something: `{}` is refused (422), so its schema has
+/// `minProperties: 1`. (utoipa's own `min_properties` attribute writes `maxProperties`.)
+struct PatchBodies;
+
+impl Modify for PatchBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for name in [
+            "UpdateDomainRequest",
+            "UpdatePrincipalRequest",
+            "UpdateKeyRequest",
+        ] {
+            if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
+                object.min_properties = Some(1);
+            }
+        }
+    }
+}
+
+/// Each list's `sort` is one of its sortable fields (or `-field`): an enum built from the core's
+/// field sets, which `#[utoipa::path]` parameters cannot take.
+struct SortParameters;
+
+impl Modify for SortParameters {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let lists = [
+            ("/v1/keys", sort_schema::<KeyField>()),
+            ("/v1/principals", sort_schema::<PrincipalField>()),
+        ];
+        for (path, schema) in lists {
+            let Some(op) = openapi
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|i| i.get.as_mut())
+            else {
+                continue;
+            };
+            let params = op.parameters.iter_mut().flatten();
+            for param in params.filter(|p| p.name == "sort") {
+                param.schema = Some(RefOr::T(Schema::Object(schema.clone())));
+            }
+        }
     }
 }
 

@@ -39,10 +39,6 @@ fn target_kind_schema() -> utoipa::openapi::Object {
     enum_schema(["domain", "principal", "key", "product"])
 }
 
-fn reason_schema() -> utoipa::openapi::Object {
-    enum_schema(Reason::ALL.iter().map(|r| r.as_str()))
-}
-
 fn utc(at: OffsetDateTime) -> OffsetDateTime {
     at.to_offset(UtcOffset::UTC)
 }
@@ -308,19 +304,31 @@ impl From<Operation> for OperationView {
     }
 }
 
-/// The outcome of a verification. When invalid, only `valid` and `code` are present.
+/// The outcome of a verification: [`VerifiedView`] when the key is valid, [`RefusedView`] (only
+/// `valid` and `code`) when it is not.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct VerifyView {
-    pub valid: bool,
-    #[schema(schema_with = reason_schema)]
-    pub code: &'static str,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub key: Option<VerifiedKeyView>,
+#[serde(untagged)]
+pub enum VerifyView {
+    Verified(VerifiedView),
+    Refused(RefusedView),
 }
 
-/// The identity of a key that verified.
+/// A refusal: `valid` is false and `code` says why; nothing about the key.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct VerifiedKeyView {
+pub struct RefusedView {
+    #[schema(schema_with = false_schema)]
+    pub valid: bool,
+    #[schema(schema_with = refusal_schema)]
+    pub code: &'static str,
+}
+
+/// A valid key and its identity.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerifiedView {
+    #[schema(schema_with = true_schema)]
+    pub valid: bool,
+    #[schema(schema_with = valid_schema)]
+    pub code: &'static str,
     pub key_id: Uuid,
     /// The principal that owns the key.
     pub owner: Uuid,
@@ -333,12 +341,41 @@ pub struct VerifiedKeyView {
     pub expires_at: Option<OffsetDateTime>,
 }
 
+fn boolean_schema(value: bool) -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Boolean)
+        .enum_values(Some([value]))
+        .build()
+}
+fn true_schema() -> utoipa::openapi::Object {
+    boolean_schema(true)
+}
+fn false_schema() -> utoipa::openapi::Object {
+    boolean_schema(false)
+}
+fn valid_schema() -> utoipa::openapi::Object {
+    enum_schema([Reason::Valid.as_str()])
+}
+fn refusal_schema() -> utoipa::openapi::Object {
+    enum_schema(
+        Reason::ALL
+            .iter()
+            .filter(|r| **r != Reason::Valid)
+            .map(|r| r.as_str()),
+    )
+}
+
 impl VerifyView {
     pub fn refused(reason: Reason) -> Self {
+        Self::Refused(RefusedView::from(reason))
+    }
+}
+
+impl From<Reason> for RefusedView {
+    fn from(reason: Reason) -> Self {
         Self {
             valid: false,
             code: reason.as_str(),
-            key: None,
         }
     }
 }
@@ -349,18 +386,16 @@ impl From<&Decision> for VerifyView {
             (Some(key), true) => key,
             _ => return Self::refused(decision.reason),
         };
-        Self {
+        Self::Verified(VerifiedView {
             valid: true,
             code: decision.reason.as_str(),
-            key: Some(VerifiedKeyView {
-                key_id: key.key_id.as_uuid(),
-                owner: key.owner.as_uuid(),
-                domain: key.domain.as_uuid(),
-                roles: key.roles.to_strings(),
-                scopes: key.scopes.to_strings(),
-                expires_at: key.expires_at.map(utc),
-            }),
-        }
+            key_id: key.key_id.as_uuid(),
+            owner: key.owner.as_uuid(),
+            domain: key.domain.as_uuid(),
+            roles: key.roles.to_strings(),
+            scopes: key.scopes.to_strings(),
+            expires_at: key.expires_at.map(utc),
+        })
     }
 }
 

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, IdPath, JsonBody};
+use crate::field_schemas::{description_schema, name_schema, nullable_description_schema};
 use crate::list_query::Params;
 use crate::views::{DomainView, ListView};
 use crate::ApiState;
@@ -19,18 +20,23 @@ use crate::ApiState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDomainRequest {
+    #[schema(schema_with = name_schema)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = nullable_description_schema)]
     pub description: Option<String>,
 }
 
 /// Fields to change; at least one.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// `null` is refused: a name cannot be removed.
 pub struct UpdateDomainRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(schema_with = name_schema)]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(schema_with = description_schema)]
     pub description: Option<String>,
 }
 
@@ -57,7 +63,7 @@ pub async fn create(
 /// List domains, ordered by id (a domain admin sees only its own).
 #[utoipa::path(get, path = "/v1/domains", operation_id = "list_domains", tag = "domains", security(("bearer" = [])),
     params(
-        ("limit" = Option<u32>, Query, description = "Page size, 1–1000 (default 50)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1–1000 (default 50)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     responses(

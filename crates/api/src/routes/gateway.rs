@@ -8,8 +8,9 @@ use std::sync::LazyLock;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::MethodFilter;
 use keyward_core::error::CoreResult;
 use keyward_core::ids::ProductId;
 use keyward_core::model::text::LIST_MAX;
@@ -20,7 +21,7 @@ use crate::client_ip;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{bearer_token, peer_address};
 use crate::routes::verify::MAX_KEY_BYTES;
-use crate::views::VerifyView;
+use crate::views::{RefusedView, VerifyView};
 use crate::ApiState;
 
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
@@ -32,21 +33,48 @@ const SCOPES: HeaderName = HeaderName::from_static("x-keyward-scopes");
 const REASON: HeaderName = HeaderName::from_static("x-keyward-reason");
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The methods a gateway check answers: the standard ones a proxy forwards (documented one by one
+/// in the OpenAPI document). Any other (`QUERY`, made-up tokens) is 405, as on every route.
+pub const METHODS: MethodFilter = MethodFilter::GET
+    .or(MethodFilter::HEAD)
+    .or(MethodFilter::POST)
+    .or(MethodFilter::PUT)
+    .or(MethodFilter::PATCH)
+    .or(MethodFilter::DELETE)
+    .or(MethodFilter::OPTIONS)
+    .or(MethodFilter::TRACE);
+
+/// Whether `method` is one of [`METHODS`]: the connection's fast path takes only these.
+pub fn is_gateway_method(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET
+            | Method::HEAD
+            | Method::POST
+            | Method::PUT
+            | Method::PATCH
+            | Method::DELETE
+            | Method::OPTIONS
+            | Method::TRACE
+    )
+}
+
 /// Verify the key of a proxied request: 200 with identity headers, 401/403 with a reason.
 ///
-/// Any method is accepted (documented here as GET), and so is any sub-path
+/// Every standard method is accepted (the document repeats this entry for each), and so is any sub-path
 /// (`/v1/auth/{*path}`, for Envoy's path-prefixed `ext_authz`).
 #[utoipa::path(get, path = "/v1/auth", operation_id = "gateway_auth",
     tag = "verification",
     params(
         ("scopes" = Option<String>, Query, description = "Required scopes, comma-separated (or header `X-Keyward-Scopes`)"),
-        ("product" = Option<String>, Query, description = "Product id the key must be `ACCEPTED` for (or header `X-Keyward-Product`)"),
+        ("product" = Option<Uuid>, Query, description = "Product id the key must be `ACCEPTED` for (or header `X-Keyward-Product`)"),
         ("X-API-Key" = Option<String>, Header, description = "The key, when not sent as `Authorization: Bearer`"),
     ),
     responses(
         (status = 200, description = "Valid; identity in `X-Keyward-Key-Id`, `X-Keyward-Owner`, `X-Keyward-Domain`, `X-Keyward-Roles`, `X-Keyward-Scopes`"),
-        (status = 401, description = "No usable key (`MALFORMED`, `NOT_FOUND`, `DISABLED`, `EXPIRED`); reason in `X-Keyward-Reason`", body = VerifyView),
-        (status = 403, description = "A real key that may not do this (`IP_NOT_ALLOWED`, `INSUFFICIENT_SCOPE`, ...); reason in `X-Keyward-Reason`", body = VerifyView),
+        (status = 400, description = "`product` is not a UUID, or `scopes` names more than 100 scopes (`INVALID_QUERY`)", body = ErrorBody),
+        (status = 401, description = "No usable key (`MALFORMED`, `NOT_FOUND`, `DISABLED`, `EXPIRED`); reason in `X-Keyward-Reason`", body = RefusedView),
+        (status = 403, description = "A real key that may not do this (`IP_NOT_ALLOWED`, `INSUFFICIENT_SCOPE`, ...); reason in `X-Keyward-Reason`", body = RefusedView),
         (status = 503, description = "The database is needed and unreachable", body = ErrorBody),
     ))]
 pub async fn check(State(state): State<ApiState>, request: Request) -> Response {

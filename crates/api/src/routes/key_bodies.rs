@@ -8,6 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+use crate::field_schemas::{cidr_name_schema, cidr_schema};
+use crate::field_schemas::{
+    description_schema, name_schema, nullable_description_schema, nullable_tokens_schema,
+    tokens_schema,
+};
 use crate::views::{key_state_schema, key_type_schema};
 
 /// One allowed client network: a CIDR (`10.0.0.0/8`) or a single address.
@@ -15,7 +20,9 @@ use crate::views::{key_state_schema, key_type_schema};
 #[serde(deny_unknown_fields)]
 pub struct CidrInput {
     #[serde(default)]
+    #[schema(schema_with = cidr_name_schema)]
     pub name: Option<String>,
+    #[schema(schema_with = cidr_schema)]
     pub cidr: String,
 }
 
@@ -25,18 +32,22 @@ pub struct CidrInput {
 pub struct CreateKeyRequest {
     #[schema(value_type = Uuid)]
     pub owner_id: String,
+    #[schema(schema_with = name_schema)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = nullable_description_schema)]
     pub description: Option<String>,
-    #[serde(default, rename = "type")]
+    #[serde(default, rename = "type", deserialize_with = "super::not_null")]
     #[schema(schema_with = key_type_schema)]
     pub key_type: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
     #[schema(schema_with = key_state_schema)]
     pub state: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = nullable_tokens_schema)]
     pub roles: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(schema_with = nullable_tokens_schema)]
     pub scopes: Option<Vec<String>>,
     #[serde(default)]
     pub allowed_cidrs: Option<Vec<CidrInput>>,
@@ -49,22 +60,27 @@ pub struct CreateKeyRequest {
 }
 
 /// Fields to change; at least one. `"expires_at": null` removes the expiry and
-/// `"metadata": null` clears the metadata.
+/// `"metadata": null` clears the metadata; `null` for any other field is refused.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateKeyRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(schema_with = name_schema)]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(schema_with = description_schema)]
     pub description: Option<String>,
-    #[serde(default, rename = "type")]
+    #[serde(default, rename = "type", deserialize_with = "super::not_null")]
     #[schema(schema_with = key_type_schema)]
     pub key_type: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(schema_with = tokens_schema)]
     pub roles: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(schema_with = tokens_schema)]
     pub scopes: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(value_type = Vec<CidrInput>)]
     pub allowed_cidrs: Option<Vec<CidrInput>>,
     #[serde(default, deserialize_with = "super::nullable_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -79,8 +95,24 @@ pub struct UpdateKeyRequest {
 #[serde(deny_unknown_fields)]
 pub struct RotateKeyRequest {
     /// How long the old secret keeps verifying: 0–31536000 seconds (default 0: stops at once).
-    #[serde(default)]
+    /// A whole number; `30.0` is read as 30, as JSON Schema counts it an integer.
+    #[serde(default, deserialize_with = "whole_seconds")]
+    #[schema(minimum = 0, maximum = 31_536_000)]
     pub grace_seconds: i64,
+}
+
+/// `grace_seconds`: any JSON number with no fraction that fits an `i64` (`1.0` included).
+fn whole_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+                .map(|f| f as i64)
+        })
+        .ok_or_else(|| serde::de::Error::custom("must be a whole number of seconds"))
 }
 
 fn tokens(field: &'static str, items: Vec<String>) -> Result<TokenSet, ValidationError> {

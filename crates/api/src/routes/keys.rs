@@ -43,7 +43,7 @@ pub async fn create(
     params(
         ("domain_id" = Option<Uuid>, Query, description = "Default: the caller's domain"),
         ("sort" = Option<String>, Query, description = "`id`, `name`, `owner`, `type`, `state`, `created_at`, `updated_at`, `expires_at`, `last_used_at`, `last_rotated_at`; `-` prefix for descending (default `-created_at`)"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1–1000 (default 50)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1–1000 (default 50)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     responses(
@@ -160,7 +160,7 @@ pub async fn disable(
 /// Issue a new primary secret; the old one stays valid for `grace_seconds` as the secondary.
 #[utoipa::path(post, path = "/v1/keys/{id}/rotate", operation_id = "rotate_key", tag = "keys", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Key id")),
-    request_body(content = Option<RotateKeyRequest>, description = "May be left out: grace 0"),
+    request_body(content = RotateKeyRequest, description = "May be left out (grace 0); never `null`"),
     responses(
         (status = 200, description = "The key and its new secret, shown this once", body = CreatedKeyView),
         (status = "4XX", description = "Refused", body = ErrorBody),

@@ -37,6 +37,15 @@ where
     time::serde::rfc3339::option::deserialize(deserializer).map(Some)
 }
 
+/// For PATCH bodies: an absent field is `None`; `null` is refused (the field cannot be removed).
+pub(crate) fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// For PATCH bodies: an absent field is `None`, an explicit `null` is `Some(Value::Null)`.
 pub(crate) fn nullable_json<'de, D>(deserializer: D) -> Result<Option<serde_json::Value>, D::Error>
 where

@@ -19,7 +19,7 @@ use crate::ApiState;
         ("action" = Option<String>, Query, description = "Only this action, e.g. `key.rotate`"),
         ("target_id" = Option<Uuid>, Query, description = "Only changes to this object"),
         ("all_domains" = Option<bool>, Query, description = "Every domain (root only; ignored with `domain_id`)"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1–1000 (default 50)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1–1000 (default 50)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     responses(
@@ -73,7 +73,7 @@ pub async fn get(
 #[utoipa::path(get, path = "/v1/keys/{id}/operations", operation_id = "list_key_operations", tag = "operations", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "Key id"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1–1000 (default 50)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1–1000 (default 50)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     responses(

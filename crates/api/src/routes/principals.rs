@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, IdPath, JsonBody};
+use crate::field_schemas::{description_schema, name_schema, nullable_description_schema};
 use crate::list_query::ListParams;
 use crate::views::{principal_kind_schema, ListView, PrincipalView};
 use crate::ApiState;
@@ -22,8 +23,10 @@ use crate::ApiState;
 pub struct CreatePrincipalRequest {
     #[schema(schema_with = principal_kind_schema)]
     pub kind: String,
+    #[schema(schema_with = name_schema)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = nullable_description_schema)]
     pub description: Option<String>,
     /// Created by an external authority: its keys cannot be managed through this API.
     #[serde(default)]
@@ -37,10 +40,13 @@ pub struct CreatePrincipalRequest {
 /// Fields to change; at least one.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// `null` is refused: a name cannot be removed.
 pub struct UpdatePrincipalRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(schema_with = name_schema)]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(schema_with = description_schema)]
     pub description: Option<String>,
 }
 
@@ -75,7 +81,7 @@ pub async fn create(
     params(
         ("domain_id" = Option<Uuid>, Query, description = "Default: the caller's domain"),
         ("sort" = Option<String>, Query, description = "`id`, `name`, `created_at` (default), `updated_at`; `-` prefix for descending"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1–1000 (default 50)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1–1000 (default 50)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     responses(

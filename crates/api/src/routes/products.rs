@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, IdPath, JsonBody};
+use crate::field_schemas::{name_schema, nullable_description_schema, subscription_status_schema};
 use crate::ApiState;
 
 const PRODUCT_HEADER: HeaderName = HeaderName::from_static("x-keyward-product");
@@ -109,11 +110,14 @@ pub struct SubscriptionListView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProductRequest {
+    #[schema(schema_with = name_schema)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = nullable_description_schema)]
     pub description: Option<String>,
     /// Default: the caller's domain.
     #[serde(default)]
+    #[schema(value_type = Option<Uuid>)]
     pub domain_id: Option<String>,
 }
 
@@ -121,6 +125,7 @@ pub struct CreateProductRequest {
 #[serde(deny_unknown_fields)]
 pub struct PutSubscriptionRequest {
     /// The status to move to; `REQUEST` subscribes.
+    #[schema(schema_with = subscription_status_schema)]
     pub status: String,
 }
 
@@ -149,7 +154,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/v1/products", operation_id = "list_products", tag = "products", security(("bearer" = [])),
     params(
         ("domain_id" = Option<Uuid>, Query, description = "Default: the caller's domain"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1–1000 (default 50)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1–1000 (default 50)"),
         ("after" = Option<Uuid>, Query, description = "`next_after` of the previous page"),
     ),
     responses(

@@ -28,12 +28,15 @@ pub struct VerifyKeyRequest {
     pub key: String,
     /// The client's address; required when the key has an allow-list.
     #[serde(default)]
+    #[schema(schema_with = crate::field_schemas::nullable_ip_schema)]
     pub ip: Option<String>,
     /// Scopes the key must hold (at most 100).
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub scopes: Vec<String>,
     /// A product id: the key must hold an `ACCEPTED` subscription to it (else `NOT_SUBSCRIBED`).
     #[serde(default)]
+    #[schema(value_type = Option<Uuid>)]
     pub product: Option<String>,
 }
 

@@ -226,6 +226,8 @@ pub async fn search(
     Admin(caller): Admin,
     NcpJson(body): NcpJson<SearchApiKeys>,
 ) -> Result<Json<ApiKeyList>, NcpError> {
+    // Checked before anything else: an unknown status is a 400 with or without `productId`.
+    let statuses = parse_statuses(&body.status_set)?;
     let Some(product) = body.product_id.as_deref() else {
         let query = name_query(
             caller.home_domain(),
@@ -245,7 +247,6 @@ pub async fn search(
                 .collect(),
         }));
     };
-    let statuses = parse_statuses(&body.status_set)?;
     let (offset, limit) = page_window(body.offset, body.limit)?;
     let subscriptions = state
         .core

@@ -46,6 +46,15 @@ impl SpaceoneError {
         )
     }
 
+    /// A REST body over the body limit: 413 with the face's JSON error.
+    pub fn too_large() -> Self {
+        Self::new(
+            Code::ResourceExhausted,
+            "ERROR_REQUEST_TOO_LARGE",
+            "the request body is larger than the body limit",
+        )
+    }
+
     /// A filter, sort or statistics query the store cannot run (the vendor's `ERROR_DB_QUERY`).
     pub fn query(reason: impl Into<Cow<'static, str>>) -> Self {
         Self::new(Code::InvalidArgument, "ERROR_DB_QUERY", reason)
@@ -142,6 +151,8 @@ fn http_status(code: Code) -> StatusCode {
         Code::NotFound => StatusCode::NOT_FOUND,
         Code::AlreadyExists => StatusCode::CONFLICT,
         Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        // Only a body over the limit (`SpaceoneError::too_large`) carries this code.
+        Code::ResourceExhausted => StatusCode::PAYLOAD_TOO_LARGE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

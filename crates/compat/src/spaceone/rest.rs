@@ -16,8 +16,11 @@
 //! | `POST /identity/v1/api-keys/stat` | stat |
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, RawQuery, State};
+use axum::extract::{
+    DefaultBodyLimit, FromRequest, FromRequestParts, Path, RawQuery, Request, State,
+};
 use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use keyward_api::extract::{bearer_token, client_address};
@@ -80,6 +83,26 @@ impl FromRequestParts<ApiState> for Authed {
 }
 
 /// A JSON object body (empty means `{}`), with the path's `api_key_id` set over it.
+/// A REST body, refused in the face's JSON error shape: 413 over the body limit, 400 otherwise.
+struct RestBody(Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RestBody {
+    type Rejection = SpaceoneError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, SpaceoneError> {
+        Bytes::from_request(request, state)
+            .await
+            .map(RestBody)
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    SpaceoneError::too_large()
+                } else {
+                    SpaceoneError::invalid("body", "could not be read")
+                }
+            })
+    }
+}
+
 fn body(bytes: &Bytes, id: Option<String>) -> Result<Value, SpaceoneError> {
     let mut object = if bytes.iter().all(u8::is_ascii_whitespace) {
         Map::new()
@@ -120,7 +143,11 @@ fn info(answer: &wire::ApiKeyInfo) -> Answer {
     Ok(Json(json::render(&format!("{PKG}.APIKeyInfo"), answer)?))
 }
 
-async fn create(State(s): State<ApiState>, Authed(caller): Authed, bytes: Bytes) -> Answer {
+async fn create(
+    State(s): State<ApiState>,
+    Authed(caller): Authed,
+    RestBody(bytes): RestBody,
+) -> Answer {
     let request = json::parse(&format!("{PKG}.CreateAPIKeyRequest"), body(&bytes, None)?)?;
     info(&rpc::create(&s.core, &caller, request).await?)
 }
@@ -140,7 +167,7 @@ async fn enable(
     State(s): State<ApiState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
-    bytes: Bytes,
+    RestBody(bytes): RestBody,
 ) -> Answer {
     set_state(&s, &caller, id, &bytes, KeyState::Enabled).await
 }
@@ -149,7 +176,7 @@ async fn disable(
     State(s): State<ApiState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
-    bytes: Bytes,
+    RestBody(bytes): RestBody,
 ) -> Answer {
     set_state(&s, &caller, id, &bytes, KeyState::Disabled).await
 }
@@ -158,7 +185,7 @@ async fn roles(
     State(s): State<ApiState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
-    bytes: Bytes,
+    RestBody(bytes): RestBody,
 ) -> Answer {
     let request = json::parse(
         &format!("{PKG}.UpdateAPIKeyRoleRequest"),
@@ -171,7 +198,7 @@ async fn hosts(
     State(s): State<ApiState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
-    bytes: Bytes,
+    RestBody(bytes): RestBody,
 ) -> Answer {
     let request = json::parse(
         &format!("{PKG}.UpdateAPIKeyHostsRequest"),
@@ -221,11 +248,19 @@ async fn list_get(
     list(&s, &caller, query_object(raw.as_deref(), None)).await
 }
 
-async fn list_post(State(s): State<ApiState>, Authed(caller): Authed, bytes: Bytes) -> Answer {
+async fn list_post(
+    State(s): State<ApiState>,
+    Authed(caller): Authed,
+    RestBody(bytes): RestBody,
+) -> Answer {
     list(&s, &caller, body(&bytes, None)?).await
 }
 
-async fn stat_post(State(s): State<ApiState>, Authed(caller): Authed, bytes: Bytes) -> Answer {
+async fn stat_post(
+    State(s): State<ApiState>,
+    Authed(caller): Authed,
+    RestBody(bytes): RestBody,
+) -> Answer {
     let request = json::parse(&format!("{PKG}.APIKeyStatQuery"), body(&bytes, None)?)?;
     let answer = stat::stat(&s.core, &caller, request).await?;
     Ok(Json(json::render("google.protobuf.Struct", &answer)?))

@@ -21,8 +21,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ZenJson<T> {
     type Rejection = ZenmlError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ZenmlError> {
-        let bytes = Bytes::from_request(request, state)
+        let ZenBytes(bytes) = ZenBytes::from_request(request, state).await?;
+        parse(&bytes).map(ZenJson)
+    }
+}
+
+/// A raw body (the login form), refused in the face's `{"detail": ...}` shape: 413 over the body
+/// limit, 400 when it cannot be read.
+#[derive(Debug)]
+pub struct ZenBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ZenBytes {
+    type Rejection = ZenmlError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ZenmlError> {
+        Bytes::from_request(request, state)
             .await
+            .map(ZenBytes)
             .map_err(|rejection| ZenmlError::Plain {
                 status: if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     StatusCode::PAYLOAD_TOO_LARGE
@@ -30,8 +45,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ZenJson<T> {
                     StatusCode::BAD_REQUEST
                 },
                 message: "the request body could not be read".into(),
-            })?;
-        parse(&bytes).map(ZenJson)
+            })
     }
 }
 

@@ -23,6 +23,34 @@ pub const LIST_MAX: usize = 100;
 /// Largest metadata object, serialized.
 pub const METADATA_MAX_BYTES: usize = 16 * 1024;
 
+/// Unicode `White_Space` (what `str::trim` and `char::is_whitespace` remove), as a regex class body.
+const WHITE_SPACE_CLASS: &str =
+    r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// Unicode `Cc` (what `char::is_control` matches), as a regex class body.
+const CONTROL_CLASS: &str = r"\x00-\x1f\x7f-\x9f";
+
+/// Unicode `Cf` in the Basic Multilingual Plane (bidi controls, zero-width characters, the BOM),
+/// as a regex class body. The few astral `Cf` characters (tags, Kaithi and musical formatting)
+/// are refused by the server too, but a non-`u` ECMA-262 pattern cannot name them.
+const FORMAT_CLASS: &str = r"\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb";
+
+/// [`Name`]'s rules as a JSON Schema (ECMA-262) pattern, for the OpenAPI document: no control or
+/// format character, no leading or trailing white space. The length is `minLength`/`maxLength`.
+pub fn name_pattern() -> String {
+    let edge = format!("[^{WHITE_SPACE_CLASS}{CONTROL_CLASS}{FORMAT_CLASS}]");
+    format!("^{edge}(?:[^{CONTROL_CLASS}{FORMAT_CLASS}]*{edge})?$")
+}
+
+/// [`Description`]'s rules as a pattern: no control character but tab, line feed and return.
+pub fn description_pattern() -> String {
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$".to_owned()
+}
+
+/// [`Token`]'s rules as a pattern: no white space, no control character.
+pub fn token_pattern() -> String {
+    format!("^[^{WHITE_SPACE_CLASS}{CONTROL_CLASS}]+$")
+}
+
 /// A human-chosen name: 1–255 characters in NFC, no control or invisible format characters (bidi
 /// controls, zero-width characters), no leading or trailing spaces. NFC makes "café" one name
 /// however it was typed, so uniqueness holds.

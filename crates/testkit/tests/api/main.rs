@@ -23,5 +23,6 @@ mod persistence;
 mod principals;
 mod products;
 mod rotation;
+mod schemathesis;
 mod tenancy;
 mod verify;

@@ -217,3 +217,17 @@ async fn the_zenml_face_still_answers_beside_it() {
     let (status, _) = ncp(&app, &token, Method::GET, "/api-keys", None).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn an_unknown_status_in_status_set_is_400_with_or_without_a_product() {
+    let (app, token) = crate::app_and_admin().await;
+    let (status, body) = crate::ncp(
+        &app,
+        &token,
+        reqwest::Method::POST,
+        "/api-keys/search",
+        Some(serde_json::json!({"statusSet": ["BOGUS"]})),
+    )
+    .await;
+    crate::assert_ncp_error(status, &body, 400, "100");
+}

@@ -187,3 +187,21 @@ async fn rest_refusals_are_client_errors_with_codes() {
     assert_eq!(reply.status.as_u16(), 401);
     assert_eq!(reply.body["code"], "ERROR_AUTHENTICATE_FAILURE");
 }
+
+#[tokio::test]
+async fn an_over_limit_rest_body_is_413_in_the_faces_json_error() {
+    let so = setup().await;
+    let big = "x".repeat(300 * 1024);
+    let (status, body) = call(
+        &so,
+        Method::POST,
+        "/identity/v1/api-keys/search",
+        Some(json!({"query": {"keyword": big}})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (413, json!("ERROR_REQUEST_TOO_LARGE")),
+        "{body}"
+    );
+}

@@ -237,3 +237,13 @@ async fn every_node_sharing_the_pepper_accepts_a_token_and_a_restart_keeps_it() 
     app.restart().await;
     assert_eq!(works(&app, &zen.token, &sa).await, 200, "after a restart");
 }
+
+#[tokio::test]
+async fn an_over_limit_login_form_is_413_in_the_faces_json_error() {
+    let app = spawn_app().await;
+    let big = "x".repeat(300 * 1024);
+    let reply = login_form(&app, &[("grant_type", "zenml-api-key"), ("password", &big)]).await;
+    assert_eq!(reply.status.as_u16(), 413, "{}", reply.text);
+    let body: serde_json::Value = serde_json::from_str(&reply.text).expect("a JSON body");
+    assert!(body["detail"].is_string(), "{body}");
+}

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::super::auth::Me;
 use super::super::error::ZenmlError;
+use super::super::requests::ZenBytes;
 use super::super::wire::{self, TokenResponse};
 use super::hydrate;
 
@@ -60,7 +61,7 @@ pub async fn health() -> Json<&'static str> {
 pub async fn login(
     State(state): State<ApiState>,
     ClientIp(ip): ClientIp,
-    body: Bytes,
+    ZenBytes(body): ZenBytes,
 ) -> Result<impl IntoResponse, ZenmlError> {
     let mut grant_type = None;
     let mut username = None;
