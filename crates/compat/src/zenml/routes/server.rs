@@ -1,7 +1,6 @@
 //! The doors a ZenML client knocks on before anything else: `GET /api/v1/info`, `POST
 //! /api/v1/login`, `GET /api/v1/current-user`, `GET|HEAD /health`.
 
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::IntoResponse;
