@@ -54,6 +54,8 @@ pub struct CreateKeyRequest {
     /// RFC 3339; `null` or absent: never expires.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
+    /// A JSON object of at most 16 KiB. At any depth, keys hold no control character and
+    /// strings none but tab, line feed and carriage return.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
@@ -85,6 +87,8 @@ pub struct UpdateKeyRequest {
     #[serde(default, deserialize_with = "super::nullable_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Option<OffsetDateTime>>,
+    /// `null` clears it; else a JSON object of at most 16 KiB. At any depth, keys hold no control character and
+    /// strings none but tab, line feed and carriage return.
     #[serde(default, deserialize_with = "super::nullable_json")]
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
