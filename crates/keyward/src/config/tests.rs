@@ -99,8 +99,14 @@ fn defaults_apply_when_nothing_is_set() {
     assert_eq!(config.cache.positive_ttl, Duration::from_secs(60));
     assert_eq!(config.cache.last_used_resolution, Duration::from_secs(60));
     assert_eq!(config.log_filter, "info");
-    assert_eq!(config.connections, keyward_edge::ConnectionLimits::default());
-    assert_eq!(config.connections.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(
+        config.connections,
+        keyward_edge::ConnectionLimits::default()
+    );
+    assert_eq!(
+        config.connections.header_read_timeout,
+        Duration::from_secs(10)
+    );
 }
 
 #[test]
@@ -125,9 +131,15 @@ fn the_file_overrides_defaults() {
     assert_eq!(config.cache.negative_ttl, Duration::from_secs(30));
     assert_eq!(config.log_filter, "debug");
     assert_eq!(config.connections.max_connections, 50);
-    assert_eq!(config.connections.header_read_timeout, Duration::from_secs(2));
+    assert_eq!(
+        config.connections.header_read_timeout,
+        Duration::from_secs(2)
+    );
     assert_eq!(config.connections.idle_timeout, Duration::from_secs(180));
-    assert_eq!(config.connections.body_read_timeout, Duration::from_secs(30));
+    assert_eq!(
+        config.connections.body_read_timeout,
+        Duration::from_secs(30)
+    );
 }
 
 #[test]
