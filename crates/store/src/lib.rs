@@ -24,7 +24,8 @@
 //! - `error.rs`: driver errors to `StoreError` (no sqlx type leaves this crate).
 //! - `changes/`: cache coherence across nodes: every key write on PostgreSQL publishes the
 //!   secret hashes it touched (`pg_notify`, in its transaction), and a listener task per node
-//!   feeds them, and the feed's losses and recoveries, to `Store::watch_changes` sinks.
+//!   feeds them, and the feed's losses and recoveries, to `Store::watch_changes` sinks. A
+//!   listening connection that goes silent without closing is caught by a heartbeat deadline.
 //!
 //! Stored forms, the same on both backends: times as unix microseconds (`BIGINT`), ids as UUIDs
 //! (`uuid`, or canonical text in SQLite), token sets / CIDRs / metadata / operation details as
