@@ -6,7 +6,8 @@
 //! row locks in one order (the key row first, see `keys::lock_key`), so collisions are rare; the
 //! few that remain are retried here a bounded number of times with a small jittered backoff, and
 //! if they persist the caller gets `Conflict` (409), never `Unavailable`: the database is up.
-//! SQLite has one writer at a time and never reports either.
+//! Every write transaction of the engine runs through it (SQLite's group-committed key inserts
+//! aside: SQLite has one writer at a time and never reports either).
 
 use std::future::Future;
 use std::time::Duration;
