@@ -85,6 +85,16 @@ impl Caller {
         }
     }
 
+    /// The one domain whose objects this caller may see, or `None` for root, who sees them all.
+    /// Lookups by id are made within it, so another tenant's id misses exactly like an unknown
+    /// one (`Store::key_in_domain`).
+    pub fn visible_domain(&self) -> Option<DomainId> {
+        match self.authority {
+            Authority::Root => None,
+            Authority::DomainAdmin(own) => Some(own),
+        }
+    }
+
     /// The capability to administer `domain`. A caller without it is told the object does not
     /// exist (404), so another tenant's objects do not even leak their existence.
     pub fn admin_of(&self, domain: DomainId, entity: Entity) -> CoreResult<AdminOf> {

@@ -77,6 +77,10 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a key with its secrets.
     async fn insert_key(&self, key: &ApiKey, op: &Operation) -> StoreResult<()>;
     async fn key(&self, id: KeyId) -> StoreResult<Option<ApiKey>>;
+    /// The key `id` if it lives in `domain`, in one statement that matches both: a key of another
+    /// domain and no key at all are the same miss, and cost the same work, so a tenant cannot
+    /// tell them apart (not even by timing).
+    async fn key_in_domain(&self, id: KeyId, domain: DomainId) -> StoreResult<Option<ApiKey>>;
     /// Returns up to `query.limit + 1` rows so the caller can tell whether a next page exists.
     async fn list_keys(&self, query: &Query<KeyField>) -> StoreResult<Vec<ApiKey>>;
     /// Counts the keys matching the query's domain and filter (window and limit ignored).

@@ -5,14 +5,54 @@ use keyward_core::error::{Entity, StoreError};
 use sqlx::error::ErrorKind;
 
 /// A driver error as the core sees it: `Unavailable` when the database cannot be reached or is
-/// refusing work for now (worth retrying later), `Internal` for everything else.
+/// refusing work for now (worth retrying later), `Internal` for everything else. A collision
+/// with a concurrent transaction is marked as one ([`Collision`]) for `engine::retry` to run the
+/// transaction again, which answers `Conflict` if it keeps colliding.
 pub(crate) fn db_error(error: sqlx::Error, context: &str) -> StoreError {
+    let collided = is_collision_code(&error);
     let unavailable = is_unavailable(&error);
     let error = anyhow::Error::new(error).context(context.to_owned());
-    if unavailable {
+    if collided {
+        collision(error)
+    } else if unavailable {
         StoreError::Unavailable(error.into())
     } else {
         StoreError::Internal(error.into())
+    }
+}
+
+/// PostgreSQL broke a deadlock (`40P01`) or refused a serializable transaction (`40001`): the
+/// transaction lost a race with a concurrent one and may run again. Carried inside
+/// `StoreError::Unavailable` only between `db_error` and `engine::retry`, which never lets it
+/// reach the core.
+#[derive(Debug)]
+pub(crate) struct Collision(anyhow::Error);
+
+impl std::fmt::Display for Collision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "collided with a concurrent transaction: {:#}", self.0)
+    }
+}
+
+impl std::error::Error for Collision {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.0.as_ref())
+    }
+}
+
+pub(crate) fn collision(cause: anyhow::Error) -> StoreError {
+    StoreError::Unavailable(Box::new(Collision(cause)))
+}
+
+/// Whether `error` is a collision `engine::retry` may run again.
+pub(crate) fn is_collision(error: &StoreError) -> bool {
+    matches!(error, StoreError::Unavailable(source) if source.is::<Collision>())
+}
+
+fn is_collision_code(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40001" | "40P01")),
+        _ => false,
     }
 }
 
@@ -73,8 +113,6 @@ fn pg_code_is_transient(code: &str) -> bool {
         || code.starts_with("53") // insufficient resources (too many connections, disk full)
         || code.starts_with("57P") // admin/crash shutdown, cannot connect now
         || code == "25006" // read-only transaction: connected to a standby after a failover
-        || code == "40001" // serialization failure
-        || code == "40P01" // deadlock detected
 }
 
 /// SQLite reports extended result codes; the low byte is the primary code.

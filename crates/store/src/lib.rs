@@ -13,7 +13,10 @@
 //! - `engine/`: the one implementation of the port's rules (transactions, operations written with
 //!   each change, conflicts, optimistic versions), shared by both backends; only running a
 //!   statement and decoding a row branch on the backend. Products, subscriptions (which publish
-//!   their key's hashes like key writes) and access keys have their own files there.
+//!   their key's hashes like key writes) and access keys have their own files there. Every key
+//!   write locks the key row first (`keys::lock_key`), so writers of one key queue rather than
+//!   deadlock, and `engine/retry.rs` reruns a transaction PostgreSQL broke anyway (`40P01`,
+//!   `40001`) a few times before answering `Conflict`.
 //! - `query_sql.rs`: compiles the core's query model (filter tree, sort, cursor or offset) to one
 //!   parameterised statement with sea-query, for either dialect.
 //! - `schema.rs`: table and column names, the two dialects, time and id representations.
@@ -21,7 +24,8 @@
 //! - `error.rs`: driver errors to `StoreError` (no sqlx type leaves this crate).
 //! - `changes/`: cache coherence across nodes: every key write on PostgreSQL publishes the
 //!   secret hashes it touched (`pg_notify`, in its transaction), and a listener task per node
-//!   feeds them, and the feed's losses and recoveries, to `Store::watch_changes` sinks.
+//!   feeds them, and the feed's losses and recoveries, to `Store::watch_changes` sinks. A
+//!   listening connection that goes silent without closing is caught by a heartbeat deadline.
 //!
 //! Stored forms, the same on both backends: times as unix microseconds (`BIGINT`), ids as UUIDs
 //! (`uuid`, or canonical text in SQLite), token sets / CIDRs / metadata / operation details as

@@ -241,7 +241,19 @@ impl TestApp {
     /// the same configuration (same pepper, same clock, same cache settings) on a new port.
     /// Changes made through either node must be seen by the other.
     pub async fn spawn_peer(&self) -> TestApp {
-        let (running, addr, root) = start(self.config.clone(), self.clock.0.clone()).await;
+        self.spawn_peer_with(self.config.clone()).await
+    }
+
+    /// `spawn_peer`, reaching the database through `via` (a relay the test can break) while
+    /// this node keeps its own way there. PostgreSQL only.
+    pub async fn spawn_peer_via(&self, via: SocketAddr) -> TestApp {
+        let mut config = self.config.clone();
+        config.database_url = through(self.db.url(), via);
+        self.spawn_peer_with(config).await
+    }
+
+    async fn spawn_peer_with(&self, config: Config) -> TestApp {
+        let (running, addr, root) = start(config.clone(), self.clock.0.clone()).await;
         assert!(
             root.is_none(),
             "a peer joins a database that is already set up"
@@ -252,7 +264,7 @@ impl TestApp {
             root_token: self.root_token.clone(),
             clock: self.clock.clone(),
             client: self.client.clone(),
-            config: self.config.clone(),
+            config,
             running: Some(running),
             db: Arc::clone(&self.db),
         }

@@ -23,8 +23,8 @@ pub use filters::{
 };
 pub use keys::{
     concurrent_writes_settle, delete_key_removes_its_secrets,
-    key_by_secret_hash_finds_every_secret, last_used_moves_forward_only,
-    update_key_checks_the_version, update_key_replaces_secrets,
+    key_by_secret_hash_finds_every_secret, key_in_domain_sees_only_its_domain,
+    last_used_moves_forward_only, update_key_checks_the_version, update_key_replaces_secrets,
 };
 pub use objects::{
     domain_delete_requires_no_principals, domains_round_trip, key_names_are_unique_per_owner,

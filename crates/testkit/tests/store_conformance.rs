@@ -88,6 +88,7 @@ conformance!(
     key_names_are_unique_per_owner,
     key_owner_must_live_in_the_key_domain,
     update_key_checks_the_version,
+    key_in_domain_sees_only_its_domain,
     update_key_replaces_secrets,
     last_used_moves_forward_only,
     delete_key_removes_its_secrets,

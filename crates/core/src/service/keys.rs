@@ -241,12 +241,24 @@ impl Keyward {
     /// One key, if it exists and the caller administers its domain.
     pub async fn get_key(&self, caller: &Caller, id: KeyId) -> CoreResult<ApiKey> {
         let key = self
-            .store
-            .key(id)
+            .visible_key(caller, id)
             .await?
             .ok_or(CoreError::NotFound(Entity::Key))?;
         caller.admin_of(key.domain, Entity::Key)?;
         Ok(key)
+    }
+
+    /// The key `id` if `caller` may see it, looked up within the caller's domain: another
+    /// tenant's key and an unknown id are the same miss, answered after the same work.
+    pub(super) async fn visible_key(
+        &self,
+        caller: &Caller,
+        id: KeyId,
+    ) -> CoreResult<Option<ApiKey>> {
+        Ok(match caller.visible_domain() {
+            None => self.store.key(id).await?,
+            Some(domain) => self.store.key_in_domain(id, domain).await?,
+        })
     }
 
     /// One page of keys. The query's domain must be administered by the caller.

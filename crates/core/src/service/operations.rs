@@ -108,7 +108,7 @@ impl Keyward {
         before: Option<Uuid>,
         limit: u32,
     ) -> CoreResult<Page<Operation>> {
-        let exists = self.store.key(key).await?;
+        let exists = self.visible_key(caller, key).await?;
         let domain = match &exists {
             Some(found) => Some(caller.admin_of(found.domain, Entity::Key)?.domain()),
             None if caller.is_root() => None,

@@ -5,8 +5,17 @@
 //! The sink hears `Lost` once when the feed breaks (the core starts its stale window) and
 //! `Restored` every time a `LISTEN` is in place again, including the first: changes committed
 //! before it were not heard, so the core drops its whole cache. Reconnection backs off from
-//! 100 ms to 2 s. A silent connection is pinged, so a network that drops packets without
-//! resetting anything is noticed too. The task ends when its store is closed or dropped.
+//! 100 ms to 2 s. The task ends when its store is closed or dropped.
+//!
+//! A dead connection is not always closed: a network that drops packets (a firewall or NAT that
+//! forgot the flow, a black-holed route) sends neither FIN nor RST, and a `LISTEN` that merely
+//! waits would wait for ever while the node serves a cache nobody invalidates. So a connection
+//! silent for `HEARTBEAT` is asked `SELECT 1`, which must answer within `HEARTBEAT_DEADLINE`:
+//! a black-holed feed is reported `Lost` (and the stale window starts) at most 3 s after its
+//! last sign of life. Each session has a pool of its own, dropped with it, so a reconnect never
+//! reuses (and waits on) the dead connection. sqlx 0.8 exposes no client socket options, so TCP
+//! keepalive is asked of the server for this session (`tcp_keepalives_*`): the server drops the
+//! session of a node that vanished; the node's own deadline is the heartbeat.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,8 +32,19 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// How long connecting and `LISTEN` may take before the attempt counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// After this long without a notification, ask the server whether the connection still works.
-const HEARTBEAT: Duration = Duration::from_secs(5);
-const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(2);
+const HEARTBEAT: Duration = Duration::from_secs(1);
+/// How long the server has to answer a heartbeat before the feed counts as lost. Generous next
+/// to a `SELECT 1` round trip, so a busy server is not mistaken for a dead one (which would cost
+/// every node's cache a drop), and short enough that `HEARTBEAT + HEARTBEAT_DEADLINE` is a few
+/// seconds.
+const HEARTBEAT_DEADLINE: Duration = Duration::from_secs(2);
+/// Server-side TCP keepalive for the listener's session: idle seconds before the first probe,
+/// seconds between probes, probes lost before the server drops the session.
+const SERVER_KEEPALIVE: [(&str, &str); 3] = [
+    ("tcp_keepalives_idle", "10"),
+    ("tcp_keepalives_interval", "5"),
+    ("tcp_keepalives_count", "3"),
+];
 
 /// Starts the feed task on the current runtime. `stop` turns true (or its sender is dropped)
 /// when the store closes.
@@ -41,16 +61,24 @@ pub(crate) fn spawn(
         );
         return false;
     };
-    // A pool of one, for reconnecting; kept apart so the listener never waits behind (or takes a
-    // connection from) the requests' pool.
-    let pool = PgPoolOptions::new()
+    let options = options
+        .clone()
+        .application_name("keyward-listener")
+        .options(SERVER_KEEPALIVE);
+    runtime.spawn(run(options, Feed { origin, sink }, stop));
+    true
+}
+
+/// A pool of one connection for one listening session, kept apart so the listener never waits
+/// behind (or takes a connection from) the requests' pool, and new for every session so a
+/// connection that went silent is never handed back.
+fn session_pool(options: &PgConnectOptions) -> PgPool {
+    PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(CONNECT_TIMEOUT)
         .idle_timeout(None)
         .max_lifetime(None)
-        .connect_lazy_with(options.clone().application_name("keyward-listener"));
-    runtime.spawn(run(pool, Feed { origin, sink }, stop));
-    true
+        .connect_lazy_with(options.clone())
 }
 
 /// Where notifications go, and which ones are this store's own.
@@ -59,12 +87,13 @@ struct Feed {
     sink: ChangeSink,
 }
 
-async fn run(pool: PgPool, feed: Feed, mut stop: watch::Receiver<bool>) {
+async fn run(options: PgConnectOptions, feed: Feed, mut stop: watch::Receiver<bool>) {
     let sink = &feed.sink;
     let mut backoff = MIN_BACKOFF;
     // Whether `Lost` has been said since the last `Restored`: say it once per outage.
     let mut lost = false;
     loop {
+        let pool = session_pool(&options);
         let attempt = tokio::select! {
             () = stopped(&mut stop) => break,
             attempt = tokio::time::timeout(CONNECT_TIMEOUT * 2, listen(&pool)) => attempt,
@@ -79,9 +108,13 @@ async fn run(pool: PgPool, feed: Feed, mut stop: watch::Receiver<bool>) {
                 sink(ChangeEvent::Restored);
                 let listening_since = Instant::now();
                 let why = tokio::select! {
-                    () = stopped(&mut stop) => break,
+                    () = stopped(&mut stop) => {
+                        end_session(pool, listener);
+                        break;
+                    }
                     why = receive(&mut listener, &feed) => why,
                 };
+                end_session(pool, listener);
                 tracing::warn!(cause = %why, "change feed: connection lost; reconnecting");
                 // A session only ends this way, so `lost` is true again from here.
                 sink(ChangeEvent::Lost);
@@ -111,7 +144,17 @@ async fn run(pool: PgPool, feed: Feed, mut stop: watch::Receiver<bool>) {
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
     tracing::debug!("change feed: store closed, stopping");
-    pool.close().await;
+}
+
+/// Closes a session's connection and pool in the background. The pool is marked closed before the
+/// listener hands its connection back, so the connection is closed rather than pinged for reuse:
+/// a ping on a connection that went silent would wait for ever.
+fn end_session(pool: PgPool, listener: PgListener) {
+    tokio::spawn(async move {
+        let closing = pool.close();
+        drop(listener);
+        let _ = tokio::time::timeout(CONNECT_TIMEOUT, closing).await;
+    });
 }
 
 fn report_lost(sink: &ChangeSink, lost: &mut bool) {
@@ -145,7 +188,7 @@ async fn receive(listener: &mut PgListener, feed: &Feed) -> String {
             Ok(Ok(None)) => return "the server closed the connection".to_owned(),
             Ok(Err(error)) => return error.to_string(),
             Err(_) => {
-                match tokio::time::timeout(HEARTBEAT_TIMEOUT, listener.execute("SELECT 1")).await {
+                match tokio::time::timeout(HEARTBEAT_DEADLINE, listener.execute("SELECT 1")).await {
                     Ok(Ok(_)) => {}
                     Ok(Err(error)) => return error.to_string(),
                     Err(_) => return "no answer to a heartbeat".to_owned(),

@@ -8,7 +8,9 @@ use keyward_core::store::StoreResult;
 use sea_query::{Asterisk, DeleteStatement, Expr, Iden, InsertStatement, SelectStatement};
 use sqlx::error::ErrorKind;
 
+use super::keys::lock_key;
 use super::operations::insert_operation;
+use super::retry::retrying;
 use super::Engine;
 use crate::error::{conflict, corrupt, db_error, violation};
 use crate::rows::Row;
@@ -40,6 +42,18 @@ impl Engine {
         access_key: &AccessKey,
         op: &Operation,
     ) -> StoreResult<()> {
+        retrying(Entity::AccessKey, || {
+            self.insert_access_key_once(access_key, op)
+        })
+        .await
+    }
+
+    /// `insert_access_key`'s transaction, which locks its key first like every key write.
+    async fn insert_access_key_once(
+        &self,
+        access_key: &AccessKey,
+        op: &Operation,
+    ) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut insert = InsertStatement::new();
         insert
@@ -59,6 +73,9 @@ impl Engine {
                 micros(access_key.created_at).into(),
             ]);
         let mut tx = self.begin_write().await?;
+        if !lock_key(&mut tx, dialect, access_key.key_id).await? {
+            return Err(conflict(Entity::Key, "the access key's key does not exist"));
+        }
         tx.execute(dialect.build(&insert))
             .await
             .map_err(|e| match violation(&e) {
@@ -93,6 +110,10 @@ impl Engine {
     }
 
     pub async fn delete_access_key(&self, id: &str, op: &Operation) -> StoreResult<()> {
+        retrying(Entity::AccessKey, || self.delete_access_key_once(id, op)).await
+    }
+
+    async fn delete_access_key_once(&self, id: &str, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut delete = DeleteStatement::new();
         delete

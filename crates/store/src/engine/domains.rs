@@ -10,6 +10,7 @@ use sea_query::{
 use sqlx::error::ErrorKind;
 
 use super::operations::insert_operation;
+use super::retry::retrying;
 use super::Engine;
 use crate::error::{conflict, corrupt, db_error, violation};
 use crate::rows;
@@ -41,6 +42,10 @@ impl Engine {
     }
 
     pub async fn insert_domain(&self, domain: &Domain, op: &Operation) -> StoreResult<()> {
+        retrying(Entity::Domain, || self.insert_domain_once(domain, op)).await
+    }
+
+    async fn insert_domain_once(&self, domain: &Domain, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut insert = InsertStatement::new();
         insert
@@ -126,6 +131,10 @@ impl Engine {
     /// Writes name, description and `updated_at` (id, root flag and creation time never change).
     /// `Stale` when the domain is gone.
     pub async fn update_domain(&self, domain: &Domain, op: &Operation) -> StoreResult<()> {
+        retrying(Entity::Domain, || self.update_domain_once(domain, op)).await
+    }
+
+    async fn update_domain_once(&self, domain: &Domain, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut update = UpdateStatement::new();
         update
@@ -151,6 +160,10 @@ impl Engine {
     /// `Conflict` while principals remain (the foreign key backs the check up against a racing
     /// insert); `Stale` when the domain is already gone. Its operations stay.
     pub async fn delete_domain(&self, id: DomainId, op: &Operation) -> StoreResult<()> {
+        retrying(Entity::Domain, || self.delete_domain_once(id, op)).await
+    }
+
+    async fn delete_domain_once(&self, id: DomainId, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
         let not_empty = || conflict(Entity::Domain, "the domain still has principals");
         let mut tx = self.begin_write().await?;

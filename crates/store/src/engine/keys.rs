@@ -3,19 +3,20 @@
 use std::collections::HashMap;
 
 use keyward_core::error::{Entity, StoreError};
-use keyward_core::ids::KeyId;
+use keyward_core::ids::{DomainId, KeyId};
 use keyward_core::model::{ApiKey, Operation, SecretInfo};
 use keyward_core::query::{KeyField, Query};
 use keyward_core::secret::SecretHash;
 use keyward_core::store::StoreResult;
 use sea_query::{
-    Alias, Asterisk, DeleteStatement, Expr, InsertStatement, Order, SelectStatement, SimpleExpr,
-    UpdateStatement,
+    Alias, Asterisk, DeleteStatement, Expr, InsertStatement, LockType, Order, SelectStatement,
+    SimpleExpr, UpdateStatement,
 };
 use sqlx::error::ErrorKind;
 use uuid::Uuid;
 
 use super::operations::{insert_operation, insert_operations};
+use super::retry::retrying;
 use super::{Engine, Tx};
 use crate::error::{conflict, corrupt, db_error, violation};
 use crate::query_sql;
@@ -204,6 +205,28 @@ async fn remove_secrets(tx: &mut Tx, dialect: Dialect, id: KeyId) -> StoreResult
         .map_err(corrupt)
 }
 
+/// Locks the key row `id` for the rest of the transaction (PostgreSQL; SQLite's writer holds the
+/// whole database already). Every transaction that writes a key or a row hanging off it (secrets,
+/// subscriptions, access keys) takes this lock first, or starts with an `UPDATE` of the key row,
+/// which takes it too: one order for everyone, so two writers of one key queue instead of
+/// deadlocking. Answers whether the key exists.
+pub(super) async fn lock_key(tx: &mut Tx, dialect: Dialect, id: KeyId) -> StoreResult<bool> {
+    if dialect != Dialect::Postgres {
+        return Ok(true);
+    }
+    let mut select = SelectStatement::new();
+    select
+        .column(ApiKeys::Id)
+        .from(ApiKeys::Table)
+        .and_where(Expr::col(ApiKeys::Id).eq(dialect.uuid(id.as_uuid())))
+        .lock(LockType::Update);
+    let found = tx
+        .fetch_optional(dialect.build(&select))
+        .await
+        .map_err(|e| db_error(e, "locking a key"))?;
+    Ok(found.is_some())
+}
+
 fn hashes_of(key: &ApiKey) -> Vec<SecretHash> {
     key.secrets.iter().map(|secret| secret.hash).collect()
 }
@@ -220,6 +243,10 @@ impl Engine {
 
     /// One key in a transaction of its own.
     pub(super) async fn insert_key_now(&self, key: &ApiKey, op: &Operation) -> StoreResult<()> {
+        retrying(Entity::Key, || self.insert_key_once(key, op)).await
+    }
+
+    async fn insert_key_once(&self, key: &ApiKey, op: &Operation) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         self.insert_key_in(&mut tx, key, op).await?;
         tx.commit().await
@@ -259,6 +286,22 @@ impl Engine {
     pub async fn key(&self, id: KeyId) -> StoreResult<Option<ApiKey>> {
         let dialect = self.dialect();
         let which = Expr::col((ApiKeys::Table, ApiKeys::Id)).eq(dialect.uuid(id.as_uuid()));
+        self.key_where(which).await
+    }
+
+    /// The key `id` only if it lives in `domain`: one statement matching both, so a key of
+    /// another domain misses exactly like a missing one (no products read, no row decoded).
+    pub async fn key_in_domain(&self, id: KeyId, domain: DomainId) -> StoreResult<Option<ApiKey>> {
+        let dialect = self.dialect();
+        let which = Expr::col((ApiKeys::Table, ApiKeys::Id))
+            .eq(dialect.uuid(id.as_uuid()))
+            .and(Expr::col((ApiKeys::Table, ApiKeys::DomainId)).eq(dialect.uuid(domain.as_uuid())));
+        self.key_where(which).await
+    }
+
+    /// The one key `which` selects, with its secrets and accepted products.
+    async fn key_where(&self, which: SimpleExpr) -> StoreResult<Option<ApiKey>> {
+        let dialect = self.dialect();
         let found = self
             .fetch_all(key_with_secrets(dialect, which))
             .await
@@ -355,6 +398,20 @@ impl Engine {
         expected_version: i64,
         op: &Operation,
     ) -> StoreResult<()> {
+        retrying(Entity::Key, || {
+            self.update_key_once(key, expected_version, op)
+        })
+        .await
+    }
+
+    /// `update_key`'s transaction. Its first statement, the `UPDATE` of the key row, takes the
+    /// key's lock (`lock_key`) before the secrets are touched.
+    async fn update_key_once(
+        &self,
+        key: &ApiKey,
+        expected_version: i64,
+        op: &Operation,
+    ) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut update = UpdateStatement::new();
         update
@@ -399,12 +456,22 @@ impl Engine {
 
     /// Deletes the key and its secrets; `Stale` when it is already gone.
     pub async fn delete_key(&self, id: KeyId, op: &Operation) -> StoreResult<()> {
+        retrying(Entity::Key, || self.delete_key_once(id, op)).await
+    }
+
+    /// `delete_key`'s transaction: the key row is locked before its secrets are removed, in the
+    /// order every key write takes (`lock_key`). Removing the secrets first, as this once did,
+    /// deadlocked against an update holding the key row and reaching for the secrets.
+    async fn delete_key_once(&self, id: KeyId, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut delete = DeleteStatement::new();
         delete
             .from_table(ApiKeys::Table)
             .and_where(Expr::col(ApiKeys::Id).eq(dialect.uuid(id.as_uuid())));
         let mut tx = self.begin_write().await?;
+        if !lock_key(&mut tx, dialect, id).await? {
+            return Err(StoreError::Stale);
+        }
         // Explicitly rather than by cascade, to learn the hashes other nodes must forget.
         let old_hashes = remove_secrets(&mut tx, dialect, id).await?;
         let deleted = tx

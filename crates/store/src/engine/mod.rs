@@ -11,6 +11,7 @@ mod last_used;
 mod operations;
 mod principals;
 mod products;
+mod retry;
 mod stats;
 mod subscriptions;
 
@@ -340,6 +341,13 @@ macro_rules! delegate_store_to_engine {
                 }
                 async fn key(&self, id: KeyId) -> StoreResult<Option<ApiKey>> {
                     self.engine.key(id).await
+                }
+                async fn key_in_domain(
+                    &self,
+                    id: KeyId,
+                    domain: DomainId,
+                ) -> StoreResult<Option<ApiKey>> {
+                    self.engine.key_in_domain(id, domain).await
                 }
                 async fn list_keys(&self, query: &Query<KeyField>) -> StoreResult<Vec<ApiKey>> {
                     self.engine.list_keys(query).await

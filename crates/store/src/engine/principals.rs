@@ -11,6 +11,7 @@ use sea_query::{
 use sqlx::error::ErrorKind;
 
 use super::operations::insert_operation;
+use super::retry::retrying;
 use super::Engine;
 use crate::error::{conflict, corrupt, db_error, violation};
 use crate::query_sql;
@@ -29,6 +30,17 @@ fn name_taken(principal: &Principal) -> StoreError {
 
 impl Engine {
     pub async fn insert_principal(&self, principal: &Principal, op: &Operation) -> StoreResult<()> {
+        retrying(Entity::Principal, || {
+            self.insert_principal_once(principal, op)
+        })
+        .await
+    }
+
+    async fn insert_principal_once(
+        &self,
+        principal: &Principal,
+        op: &Operation,
+    ) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut insert = InsertStatement::new();
         insert
@@ -115,6 +127,17 @@ impl Engine {
 
     /// Writes everything but the id, the domain and the creation time. `Stale` when it is gone.
     pub async fn update_principal(&self, principal: &Principal, op: &Operation) -> StoreResult<()> {
+        retrying(Entity::Principal, || {
+            self.update_principal_once(principal, op)
+        })
+        .await
+    }
+
+    async fn update_principal_once(
+        &self,
+        principal: &Principal,
+        op: &Operation,
+    ) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut update = UpdateStatement::new();
         update
@@ -148,6 +171,10 @@ impl Engine {
     /// `Conflict` while it owns keys (the foreign key backs the check up against a racing key
     /// insert); `Stale` when it is already gone.
     pub async fn delete_principal(&self, id: PrincipalId, op: &Operation) -> StoreResult<()> {
+        retrying(Entity::Principal, || self.delete_principal_once(id, op)).await
+    }
+
+    async fn delete_principal_once(&self, id: PrincipalId, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
         let owns_keys = || conflict(Entity::Principal, "the principal still owns keys");
         let mut tx = self.begin_write().await?;

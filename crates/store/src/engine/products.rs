@@ -9,6 +9,7 @@ use sea_query::{Asterisk, DeleteStatement, Expr, Iden, InsertStatement, Order, S
 use sqlx::error::ErrorKind;
 
 use super::operations::insert_operation;
+use super::retry::retrying;
 use super::subscriptions::Subscriptions;
 use super::Engine;
 use crate::error::{conflict, corrupt, db_error, violation};
@@ -39,6 +40,10 @@ fn product_row(row: &Row) -> anyhow::Result<Product> {
 
 impl Engine {
     pub async fn insert_product(&self, product: &Product, op: &Operation) -> StoreResult<()> {
+        retrying(Entity::Product, || self.insert_product_once(product, op)).await
+    }
+
+    async fn insert_product_once(&self, product: &Product, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut insert = InsertStatement::new();
         insert
@@ -123,6 +128,10 @@ impl Engine {
     }
 
     pub async fn delete_product(&self, id: ProductId, op: &Operation) -> StoreResult<()> {
+        retrying(Entity::Product, || self.delete_product_once(id, op)).await
+    }
+
+    async fn delete_product_once(&self, id: ProductId, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
         let in_use = || conflict(Entity::Product, "keys are still subscribed to the product");
         let mut tx = self.begin_write().await?;

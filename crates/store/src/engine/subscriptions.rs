@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use keyward_core::error::StoreError;
+use keyward_core::error::{Entity, StoreError};
 use keyward_core::ids::{KeyId, ProductId};
 use keyward_core::model::{ApiKey, Operation, Subscription, SubscriptionStatus};
 use keyward_core::secret::SecretHash;
@@ -15,7 +15,9 @@ use sea_query::{
 use sqlx::error::ErrorKind;
 use uuid::Uuid;
 
+use super::keys::lock_key;
 use super::operations::insert_operation;
+use super::retry::retrying;
 use super::{Engine, Tx};
 use crate::error::{corrupt, db_error, violation};
 use crate::rows::{self, Row};
@@ -185,6 +187,19 @@ impl Engine {
         expected: Option<SubscriptionStatus>,
         op: &Operation,
     ) -> StoreResult<()> {
+        retrying(Entity::Subscription, || {
+            self.put_subscription_once(subscription, expected, op)
+        })
+        .await
+    }
+
+    /// `put_subscription`'s transaction, which locks the key first like every key write.
+    async fn put_subscription_once(
+        &self,
+        subscription: &Subscription,
+        expected: Option<SubscriptionStatus>,
+        op: &Operation,
+    ) -> StoreResult<()> {
         let dialect = self.dialect();
         let (key, product) = (subscription.key_id, subscription.product_id);
         let stmt = match expected {
@@ -225,6 +240,9 @@ impl Engine {
             }
         };
         let mut tx = self.begin_write().await?;
+        if !lock_key(&mut tx, dialect, key).await? {
+            return Err(StoreError::Stale);
+        }
         let changed = tx.execute(stmt).await.map_err(|e| match violation(&e) {
             Some(ErrorKind::UniqueViolation) => StoreError::Stale,
             Some(ErrorKind::ForeignKeyViolation) => StoreError::Stale,
@@ -245,6 +263,20 @@ impl Engine {
         expected: SubscriptionStatus,
         op: &Operation,
     ) -> StoreResult<()> {
+        retrying(Entity::Subscription, || {
+            self.delete_subscription_once(key, product, expected, op)
+        })
+        .await
+    }
+
+    /// `delete_subscription`'s transaction, which locks the key first like every key write.
+    async fn delete_subscription_once(
+        &self,
+        key: KeyId,
+        product: ProductId,
+        expected: SubscriptionStatus,
+        op: &Operation,
+    ) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut delete = DeleteStatement::new();
         delete.from_table(Subscriptions::Table);
@@ -253,6 +285,9 @@ impl Engine {
         }
         delete.and_where(Expr::col(Subscriptions::Status).eq(expected.as_str()));
         let mut tx = self.begin_write().await?;
+        if !lock_key(&mut tx, dialect, key).await? {
+            return Err(StoreError::Stale);
+        }
         let deleted = tx
             .execute(dialect.build(&delete))
             .await

@@ -300,3 +300,24 @@ pub async fn concurrent_writes_settle(store: Arc<dyn Store>) {
         assert!(store.key(id).await.expect("key").is_some());
     }
 }
+
+/// `key_in_domain` finds a key only in its own domain: another domain's key misses like an id
+/// that was never used, and `key` (root's view) still finds it.
+pub async fn key_in_domain_sees_only_its_domain(store: Arc<dyn Store>) {
+    let home = tenant(&store, "home").await;
+    let other = tenant(&store, "other").await;
+    let key = new_key(&home.owner, "k");
+    insert_key(&store, &key).await;
+
+    let found = store.key_in_domain(key.id, home.domain.id).await;
+    assert_eq!(found.expect("key_in_domain"), Some(key.clone()));
+    let foreign = store.key_in_domain(key.id, other.domain.id).await;
+    assert_eq!(
+        foreign.expect("key_in_domain"),
+        None,
+        "another domain's key"
+    );
+    let unknown = store.key_in_domain(KeyId::new(), home.domain.id).await;
+    assert_eq!(unknown.expect("key_in_domain"), None, "an unknown id");
+    assert_eq!(store.key(key.id).await.expect("key"), Some(key));
+}

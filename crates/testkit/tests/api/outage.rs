@@ -4,81 +4,19 @@
 //! database comes back the server serves again without a restart.
 
 use std::io::Write as _;
-use std::net::SocketAddr;
 
 use keyward_testkit::app::{spawn_app, spawn_app_with, AppOptions, TestApp};
 use keyward_testkit::db::postgres_url;
 use keyward_testkit::fixtures::{id_of, unique, unknown_secret, CreatedKey};
+use keyward_testkit::relay::{postgres_addr, Relay};
 use reqwest::Method;
 use serde_json::json;
-use tokio::io::copy_bidirectional;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 
 fn skip(test: &str) {
     let _ = writeln!(
         std::io::stderr(),
         "keyward-testkit: SKIPPED outage::{test} (needs PostgreSQL: set KEYWARD_TEST_DATABASE_URL)"
     );
-}
-
-/// A TCP relay in front of PostgreSQL that the test can cut (every connection, open or new, is
-/// dropped) and restore.
-struct Relay {
-    addr: SocketAddr,
-    up: watch::Sender<bool>,
-}
-
-impl Relay {
-    async fn start(target: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a relay port");
-        let addr = listener.local_addr().expect("the relay address");
-        let (up, watching) = watch::channel(true);
-        tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let mut up = watching.clone();
-                if !*up.borrow() {
-                    continue; // dropped at once: the client reads EOF
-                }
-                tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(target).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = up.wait_for(|up| !*up) => {}
-                    }
-                });
-            }
-        });
-        Self { addr, up }
-    }
-
-    fn cut(&self) {
-        self.up.send_replace(false);
-    }
-
-    fn restore(&self) {
-        self.up.send_replace(true);
-    }
-}
-
-async fn postgres_addr(url: &str) -> SocketAddr {
-    let rest = &url[url.find("://").map_or(0, |i| i + 3)..];
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    let host = rest.split(['/', '?']).next().expect("a host");
-    let host = if host.contains(':') {
-        host.to_owned()
-    } else {
-        format!("{host}:5432")
-    };
-    tokio::net::lookup_host(host)
-        .await
-        .expect("the PostgreSQL host resolves")
-        .next()
-        .expect("an address")
 }
 
 /// An admin token and a key already verified once (so it sits in the verify cache).

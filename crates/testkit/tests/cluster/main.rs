@@ -5,7 +5,8 @@
 //! - `propagation`: a key disabled, rotated, deleted or narrowed through node A is refused (or
 //!   answered as changed) by node B within a second, although B had it cached;
 //! - `outage`: with the database unreachable, management calls answer 503, cached keys keep
-//!   verifying for the stale window and uncached ones fail closed, and the nodes recover alone.
+//!   verifying for the stale window and uncached ones fail closed, and the nodes recover alone;
+//!   a node whose connections go silent (black-holed, never closed) notices within seconds.
 //!
 //! Without `KEYWARD_TEST_DATABASE_URL` every test says loudly that it was skipped, and fails when
 //! `CI=true`.
@@ -68,6 +69,17 @@ impl Cluster {
     async fn start(options: AppOptions) -> Self {
         let a = spawn_app_with(options).await;
         let b = a.spawn_peer().await;
+        Self::with_nodes(a, b).await
+    }
+
+    /// `start`, with node B reaching the database through `via` (a relay the test can break).
+    async fn start_with_b_via(options: AppOptions, via: std::net::SocketAddr) -> Self {
+        let a = spawn_app_with(options).await;
+        let b = a.spawn_peer_via(via).await;
+        Self::with_nodes(a, b).await
+    }
+
+    async fn with_nodes(a: TestApp, b: TestApp) -> Self {
         let (_, token) = a.new_domain_admin(&unique("cluster")).await;
         let owner = id_of(&a.create_service_account(&token, &unique("svc")).await);
         Self { a, b, token, owner }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use keyward_core::verify::CacheSettings;
 use keyward_testkit::app::{AppOptions, TestApp};
 use keyward_testkit::fixtures::unknown_secret;
+use keyward_testkit::relay::{postgres_addr, Relay};
 use reqwest::Method;
 use serde_json::json;
 use sqlx::{Connection as _, Executor as _, PgConnection};
@@ -204,4 +205,99 @@ async fn after_the_stale_window_cached_keys_fail_closed_too() {
 
     outage.end().await;
     until_code(b, &key.secret, &[], "VALID", RECOVERY).await;
+}
+
+/// How soon a node must stop accepting a key disabled elsewhere once its connections to the
+/// database went silent: its change feed's heartbeat (1 s of silence, then 2 s for an answer)
+/// declares the feed lost, a new session listens again and drops the cache. It took 5–7 s before
+/// the heartbeat was tightened, and a reconnect first waited on the dead connection.
+const SILENT_FEED_NOTICED: Duration = Duration::from_millis(4_500);
+
+/// A firewall forgets node B's flows: B's connections to PostgreSQL (its change feed's among
+/// them) stop carrying packets without being closed, while new connections work. A key disabled
+/// through node A, which B holds in its cache, must stop verifying on B: every verification B
+/// is asked from `SILENT_FEED_NOTICED` after the freeze on is refused; and B then answers
+/// `DISABLED` from the database. (A refusal may be a 503 first: a request that reaches one of
+/// B's silent pool connections waits out the pool's 2 s acquire timeout, failing closed.)
+#[tokio::test]
+async fn a_silently_dead_change_feed_is_noticed_within_seconds() {
+    let Some(server_url) =
+        postgres_or_skip("a_silently_dead_change_feed_is_noticed_within_seconds")
+    else {
+        return;
+    };
+    let relay = Relay::start(postgres_addr(&server_url).await).await;
+    let cluster = Cluster::start_with_b_via(AppOptions::default(), relay.addr).await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    let key = cluster.key_cached_on_b(json!({})).await;
+
+    relay.freeze_open();
+    let frozen = Instant::now();
+    let path = format!("/v1/keys/{}/disable", key.id);
+    a.post_empty(&cluster.token, &path).await.expect_status(200);
+    let refused_from = refused_from(b, &key.secret, frozen).await;
+    eprintln!("a black-holed change feed: B refused the disabled key from {refused_from:?} after the freeze");
+    assert!(
+        refused_from < SILENT_FEED_NOTICED,
+        "B accepted the disabled key until {refused_from:?} after its connections went silent"
+    );
+    until_code(b, &key.secret, &[], "DISABLED", RECOVERY).await;
+    eprintln!("… and answered DISABLED {:?} after it", frozen.elapsed());
+}
+
+/// When the first verification of `secret` that `app` refused was sent, counted from `since`:
+/// it accepted the key up to then.
+async fn refused_from(app: &TestApp, secret: &str, since: Instant) -> Duration {
+    loop {
+        let sent = since.elapsed();
+        assert!(
+            sent < RECOVERY,
+            "{} still accepts the key after {sent:?}",
+            app.base_url
+        );
+        let verify = app
+            .request(Method::POST, "/v1/keys/verify")
+            .json(&json!({"key": secret}));
+        let reply = app.send(verify).await;
+        if reply.status != 200 || reply.body["code"] != json!("VALID") {
+            return sent;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Node B's network to PostgreSQL becomes a black hole: open connections go silent, new ones
+/// are accepted and never answered. B cannot hear changes, so once its feed's heartbeat expires
+/// the stale window starts; with a 1 s window, B's cached key fails closed within
+/// `BLACK_HOLE_FAILS_CLOSED` of the black hole: at most 3 s to notice, the window, and the
+/// 2 s a request waits for a connection before its 503.
+#[tokio::test]
+async fn a_black_holed_node_starts_its_stale_window_within_seconds() {
+    const BLACK_HOLE_FAILS_CLOSED: Duration = Duration::from_millis(6_500);
+    let Some(server_url) =
+        postgres_or_skip("a_black_holed_node_starts_its_stale_window_within_seconds")
+    else {
+        return;
+    };
+    let relay = Relay::start(postgres_addr(&server_url).await).await;
+    let options = AppOptions {
+        cache: Some(CacheSettings {
+            stale_window: Duration::from_secs(1),
+            ..CacheSettings::default()
+        }),
+        ..AppOptions::default()
+    };
+    let cluster = Cluster::start_with_b_via(options, relay.addr).await;
+    let key = cluster.key_cached_on_b(json!({})).await;
+
+    relay.black_hole();
+    let black_holed = Instant::now();
+    let refused_from = refused_from(&cluster.b, &key.secret, black_holed).await;
+    eprintln!("a black-holed node: its cached key failed closed from {refused_from:?}");
+    assert!(
+        refused_from < BLACK_HOLE_FAILS_CLOSED,
+        "B served its cache until {refused_from:?} into the black hole"
+    );
+    relay.restore();
+    until_code(&cluster.b, &key.secret, &[], "VALID", RECOVERY).await;
 }
