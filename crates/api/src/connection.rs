@@ -7,7 +7,8 @@
 //! per request with the peer address, the matched route and its parameters, three layers, a boxed
 //! handler future). The direct path keeps what those layers promise for this route — the peer
 //! address for allow-lists, an `x-request-id` on every response (the client's own or a new one),
-//! the DEBUG request line and the ERROR line of a 5xx — and nothing else. The router still
+//! the DEBUG request line and the ERROR line of a 5xx (`trace::DirectRequestLog`, beside the
+//! router's log so the two stay alike) — and nothing else. The router still
 //! serves the same handler at the same paths, so both doors answer alike (tests go through the
 //! socket, so through this one).
 
@@ -15,11 +16,9 @@ use std::convert::Infallible;
 use std::future::{ready, Future, Ready};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::time::Instant;
 
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use axum::routing::future::RouteFuture;
 use axum::Router;
@@ -27,7 +26,7 @@ use futures_util::future::Either;
 use tower::Service;
 
 use crate::routes::gateway;
-use crate::trace::new_request_id;
+use crate::trace::DirectRequestLog;
 use crate::ApiState;
 
 /// Makes one [`ConnectionService`] per accepted connection (handed to `keyward_edge::serve`).
@@ -76,7 +75,7 @@ impl hyper::service::Service<Request> for ConnectionService {
             // axum's `Router` is always ready, so calling it without `poll_ready` is allowed.
             return Either::Right(Either::Right(self.router.clone().call(request)));
         }
-        let log = RequestLog::start(request.headers());
+        let log = DirectRequestLog::start(request.headers());
         let checked = gateway::check_cached(
             &self.state,
             Some(self.peer.ip()),
@@ -101,49 +100,6 @@ fn is_gateway_path(path: &str) -> bool {
     match path.strip_prefix("/v1/auth") {
         Some(rest) => rest.is_empty() || rest.starts_with('/'),
         None => false,
-    }
-}
-
-/// What the router's layers do for a request, done for a gateway check: its request id (the
-/// client's own, or a new one) echoed on the response, the DEBUG request line, the ERROR line of
-/// a 5xx.
-struct RequestLog {
-    request_id: HeaderValue,
-    /// When the request started, taken only if the DEBUG line will be written.
-    started: Option<Instant>,
-}
-
-impl RequestLog {
-    fn start(headers: &HeaderMap) -> Self {
-        Self {
-            request_id: headers
-                .get(gateway::REQUEST_ID)
-                .cloned()
-                .unwrap_or_else(new_request_id),
-            started: tracing::enabled!(tracing::Level::DEBUG).then(Instant::now),
-        }
-    }
-
-    fn finish(self, mut response: Response) -> Response {
-        response
-            .headers_mut()
-            .insert(gateway::REQUEST_ID, self.request_id);
-        let status = response.status();
-        if status.is_server_error() {
-            tracing::error!(
-                route = "/v1/auth",
-                status = status.as_u16(),
-                "request failed"
-            );
-        } else if let Some(started) = self.started {
-            tracing::debug!(
-                route = "/v1/auth",
-                status = status.as_u16(),
-                latency_us = started.elapsed().as_micros() as u64,
-                "finished processing request"
-            );
-        }
-        response
     }
 }
 

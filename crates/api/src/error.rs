@@ -13,81 +13,51 @@ use keyward_core::redact::redact_secrets;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// The stable, machine-readable error codes of the REST API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    MalformedJson,
-    InvalidQuery,
-    InvalidId,
-    Unauthenticated,
-    Forbidden,
-    NotFound,
-    MethodNotAllowed,
-    Conflict,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    ValidationFailed,
-    UnknownField,
-    Internal,
-    Unavailable,
+/// Declares [`ErrorCode`] from one table: each code once, with its wire string and its status.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $code:ident => $wire:literal, $status:ident;)*) => {
+        /// The stable, machine-readable error codes of the REST API.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $code,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order (the OpenAPI document's enum lists them so).
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$code,)*];
+
+            /// The code as it appears in the body's `error.code`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$code => $wire,)*
+                }
+            }
+
+            /// The HTTP status every answer with this code carries.
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$code => StatusCode::$status,)*
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    pub const ALL: &'static [ErrorCode] = &[
-        ErrorCode::MalformedJson,
-        ErrorCode::InvalidQuery,
-        ErrorCode::InvalidId,
-        ErrorCode::Unauthenticated,
-        ErrorCode::Forbidden,
-        ErrorCode::NotFound,
-        ErrorCode::MethodNotAllowed,
-        ErrorCode::Conflict,
-        ErrorCode::PayloadTooLarge,
-        ErrorCode::UnsupportedMediaType,
-        ErrorCode::ValidationFailed,
-        ErrorCode::UnknownField,
-        ErrorCode::Internal,
-        ErrorCode::Unavailable,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::MalformedJson => "MALFORMED_JSON",
-            ErrorCode::InvalidQuery => "INVALID_QUERY",
-            ErrorCode::InvalidId => "INVALID_ID",
-            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
-            ErrorCode::Forbidden => "FORBIDDEN",
-            ErrorCode::NotFound => "NOT_FOUND",
-            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
-            ErrorCode::Conflict => "CONFLICT",
-            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
-            ErrorCode::ValidationFailed => "VALIDATION_FAILED",
-            ErrorCode::UnknownField => "UNKNOWN_FIELD",
-            ErrorCode::Internal => "INTERNAL",
-            ErrorCode::Unavailable => "UNAVAILABLE",
-        }
-    }
-
-    pub fn status(self) -> StatusCode {
-        match self {
-            ErrorCode::MalformedJson | ErrorCode::InvalidQuery | ErrorCode::InvalidId => {
-                StatusCode::BAD_REQUEST
-            }
-            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::Conflict => StatusCode::CONFLICT,
-            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::ValidationFailed | ErrorCode::UnknownField => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
+error_codes! {
+    MalformedJson => "MALFORMED_JSON", BAD_REQUEST;
+    InvalidQuery => "INVALID_QUERY", BAD_REQUEST;
+    InvalidId => "INVALID_ID", BAD_REQUEST;
+    Unauthenticated => "UNAUTHENTICATED", UNAUTHORIZED;
+    Forbidden => "FORBIDDEN", FORBIDDEN;
+    NotFound => "NOT_FOUND", NOT_FOUND;
+    MethodNotAllowed => "METHOD_NOT_ALLOWED", METHOD_NOT_ALLOWED;
+    Conflict => "CONFLICT", CONFLICT;
+    PayloadTooLarge => "PAYLOAD_TOO_LARGE", PAYLOAD_TOO_LARGE;
+    UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE", UNSUPPORTED_MEDIA_TYPE;
+    ValidationFailed => "VALIDATION_FAILED", UNPROCESSABLE_ENTITY;
+    UnknownField => "UNKNOWN_FIELD", UNPROCESSABLE_ENTITY;
+    Internal => "INTERNAL", INTERNAL_SERVER_ERROR;
+    Unavailable => "UNAVAILABLE", SERVICE_UNAVAILABLE;
 }
 
 /// A refusal of the REST face. Messages are written for the client and never carry internals or
@@ -303,6 +273,30 @@ mod tests {
         let response = ApiError::unauthenticated().into_response();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    }
+
+    /// The table above and the table in `docs/rest-api.md` say the same thing: each code once,
+    /// with the same status, in the same order.
+    #[test]
+    fn the_documented_error_table_matches_the_code_table() {
+        let docs = include_str!("../../../docs/rest-api.md");
+        let section = docs.split("## Errors").nth(1).expect("an Errors section");
+        let documented: Vec<(u16, String)> = section
+            .lines()
+            .skip_while(|line| !line.starts_with("| status | code |"))
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+            .map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let status = cells[1].parse().expect("a numeric status");
+                (status, cells[2].trim_matches('`').to_owned())
+            })
+            .collect();
+        let declared: Vec<(u16, String)> = ErrorCode::ALL
+            .iter()
+            .map(|code| (code.status().as_u16(), code.as_str().to_owned()))
+            .collect();
+        assert_eq!(documented, declared);
     }
 
     #[test]

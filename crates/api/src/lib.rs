@@ -17,10 +17,12 @@
 //! - [`error`]: [`ApiError`], the one `CoreError` → HTTP mapping and the error body.
 //! - `field_schemas`: the OpenAPI schemas of request fields the core validates (names, roles...),
 //!   built from the core's limits and patterns so the document says exactly what is accepted.
-//! - [`views`]: the wire views (`KeyView`, `CreatedKeyView`, ...); core types are never serialized.
+//! - [`views`]: the wire views (`KeyView`, `CreatedKeyView`, `ProductView`, ...), every one the
+//!   face answers with; core types are never serialized.
 //! - [`routes`]: handlers, one file per resource, plus the gateway verifier (`routes/gateway.rs`).
 //! - `trace`: the request log: method, route, status, latency, request id; never headers or
-//!   bodies (the `Authorization` header carries a secret).
+//!   bodies (the `Authorization` header carries a secret). One log for both doors: the router's
+//!   layers and `DirectRequestLog` for gateway checks answered by [`connection`].
 
 pub mod client_ip;
 pub mod connection;

@@ -6,25 +6,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use keyward_core::ids::KeyId;
-use serde::Serialize;
-use time::OffsetDateTime;
-use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, IdPath};
+use crate::views::CreatedAccessKeyView;
 use crate::ApiState;
-
-/// A new access key. `secret_key` is shown this once. No `Debug`: it holds a secret.
-#[derive(Serialize, ToSchema)]
-pub struct CreatedAccessKeyView {
-    pub access_key_id: String,
-    pub secret_key: String,
-    pub key_id: Uuid,
-    pub domain_id: Uuid,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-}
 
 /// Create an access key for a key.
 #[utoipa::path(post, path = "/v1/keys/{id}/access-keys", operation_id = "create_access_key", tag = "keys", security(("bearer" = [])),
@@ -39,16 +25,7 @@ pub async fn create(
     IdPath(id): IdPath<KeyId>,
 ) -> Result<(StatusCode, Json<CreatedAccessKeyView>), ApiError> {
     let created = state.core.create_access_key(&caller, id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedAccessKeyView {
-            secret_key: created.secret_key.expose().to_owned(),
-            access_key_id: created.access_key.id,
-            key_id: created.access_key.key_id.as_uuid(),
-            domain_id: created.access_key.domain.as_uuid(),
-            created_at: created.access_key.created_at,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// Delete an access key; its signatures stop being accepted at once.

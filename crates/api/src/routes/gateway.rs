@@ -20,7 +20,8 @@ use uuid::Uuid;
 use crate::client_ip;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{bearer_token, peer_address};
-use crate::routes::verify::MAX_KEY_BYTES;
+use crate::routes::check_request;
+use crate::trace::REQUEST_ID;
 use crate::views::{RefusedView, VerifyView};
 use crate::ApiState;
 
@@ -31,7 +32,6 @@ const DOMAIN: HeaderName = HeaderName::from_static("x-keyward-domain");
 const ROLES: HeaderName = HeaderName::from_static("x-keyward-roles");
 const SCOPES: HeaderName = HeaderName::from_static("x-keyward-scopes");
 const REASON: HeaderName = HeaderName::from_static("x-keyward-reason");
-pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The methods a gateway check answers: the standard ones a proxy forwards (documented one by one
 /// in the OpenAPI document). Any other (`QUERY`, made-up tokens) is 405, as on every route.
@@ -106,14 +106,14 @@ pub(crate) fn check_cached(
     let Some(secret) = presented_key(headers) else {
         return Ok(refusal(Reason::Malformed));
     };
-    if secret.len() > MAX_KEY_BYTES {
+    if check_request::is_oversized(secret) {
         return Ok(refusal(Reason::Malformed));
     }
     let scopes = match required_scopes(query, headers) {
         Ok(scopes) => scopes,
         Err(error) => return Ok(error.into_response()),
     };
-    let product = match crate::routes::products::requested_product(query, headers) {
+    let product = match check_request::requested_product(query, headers) {
         Ok(product) => product,
         Err(error) => return Ok(error.into_response()),
     };

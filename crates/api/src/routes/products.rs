@@ -3,109 +3,19 @@
 //! refused one is a 409.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use keyward_core::ids::{DomainId, KeyId, ProductId};
-use keyward_core::model::{Description, Name, Product, Subscription, SubscriptionStatus};
+use keyward_core::model::{Description, Name, SubscriptionStatus};
 use keyward_core::service::NewProduct;
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, IdPath, JsonBody};
 use crate::field_schemas::{name_schema, nullable_description_schema, subscription_status_schema};
+use crate::views::{ProductListView, ProductView, SubscriptionListView, SubscriptionView};
 use crate::ApiState;
-
-const PRODUCT_HEADER: HeaderName = HeaderName::from_static("x-keyward-product");
-
-/// The product a gateway check is for: `?product=<id>` or `X-Keyward-Product: <id>`.
-pub(crate) fn requested_product(
-    query: Option<&str>,
-    headers: &HeaderMap,
-) -> Result<Option<ProductId>, ApiError> {
-    let from_query = query.filter(|q| q.contains("product=")).and_then(|q| {
-        form_urlencoded::parse(q.as_bytes())
-            .find(|(name, _)| name == "product")
-            .map(|(_, value)| value.into_owned())
-    });
-    let text = match from_query {
-        Some(text) => Some(text),
-        None => headers
-            .get(PRODUCT_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim().to_owned()),
-    };
-    text.map(|t| {
-        ProductId::parse(&t).map_err(|_| ApiError::invalid_query("product", "must be a UUID"))
-    })
-    .transpose()
-}
-
-/// A product keys may subscribe to.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductView {
-    pub id: Uuid,
-    pub domain_id: Uuid,
-    pub name: String,
-    pub description: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-}
-
-impl From<Product> for ProductView {
-    fn from(p: Product) -> Self {
-        Self {
-            id: p.id.as_uuid(),
-            domain_id: p.domain.as_uuid(),
-            name: p.name.as_str().to_owned(),
-            description: p.description.as_str().to_owned(),
-            created_at: p.created_at,
-            updated_at: p.updated_at,
-        }
-    }
-}
-
-/// A key's subscription to a product.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SubscriptionView {
-    pub key_id: Uuid,
-    pub product_id: Uuid,
-    /// `REQUEST`, `ACCEPTED`, `REJECTED`, `DENY` or `BLOCKED_REQUEST`.
-    pub status: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-}
-
-impl From<Subscription> for SubscriptionView {
-    fn from(s: Subscription) -> Self {
-        Self {
-            key_id: s.key_id.as_uuid(),
-            product_id: s.product_id.as_uuid(),
-            status: s.status.as_str().to_owned(),
-            created_at: s.created_at,
-            updated_at: s.updated_at,
-        }
-    }
-}
-
-/// A list of products; pass `next_after` back as `after` for the next page.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductListView {
-    pub items: Vec<ProductView>,
-    pub next_after: Option<Uuid>,
-}
-
-/// A key's subscriptions.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SubscriptionListView {
-    pub items: Vec<SubscriptionView>,
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -14,11 +14,9 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
+use crate::routes::check_request;
 use crate::views::VerifyView;
 use crate::ApiState;
-
-/// Longest `key` looked at; anything longer is `MALFORMED` without further work.
-pub const MAX_KEY_BYTES: usize = 512;
 
 /// What to verify. No `Debug`: `key` is a secret.
 #[derive(Deserialize, ToSchema)]
@@ -65,7 +63,7 @@ pub async fn verify(
     if body.scopes.len() > LIST_MAX {
         return Err(ValidationError::new("scopes", "must have at most 100 items").into());
     }
-    if body.key.len() > MAX_KEY_BYTES {
+    if check_request::is_oversized(&body.key) {
         return Ok(Json(VerifyView::refused(Reason::Malformed)));
     }
     let product = body

@@ -305,3 +305,34 @@ async fn the_gateway_sees_changes_at_once() {
         Some("NOT_FOUND"),
     );
 }
+
+/// Both doors keep the request-id promise alike: a gateway check (answered before the router,
+/// from the cache or the store, or refused) and a routed request echo the client's own
+/// `x-request-id`, and give a fresh UUID to a request that sent none.
+#[tokio::test]
+async fn every_door_echoes_or_makes_the_request_id() {
+    let app = spawn_app().await;
+    let (token, key) = key_with(&app, json!({"name": "rid"})).await;
+    let mine = "client-chosen-id-1";
+    let doors = [
+        app.gateway(Method::GET, "/v1/auth")
+            .bearer_auth(&key.secret),
+        app.gateway(Method::POST, "/v1/auth/api/orders")
+            .bearer_auth(&key.secret),
+        app.gateway(Method::GET, "/v1/auth")
+            .bearer_auth(unknown_secret()),
+        app.gateway(Method::GET, "/v1/auth?product=nope")
+            .bearer_auth(&key.secret),
+        app.authed(Method::GET, "/v1/keys", &token),
+        app.request(Method::GET, "/v1/no-such-route"),
+    ];
+    for door in doors {
+        let cloned = door.try_clone().expect("a body-less request clones");
+        let echoed = app.send(door.header("x-request-id", mine)).await;
+        assert_eq!(echoed.header("x-request-id"), Some(mine), "{}", echoed.text);
+        let made = app.send(cloned).await;
+        let id = made.header("x-request-id").expect("an id is made");
+        let id = uuid::Uuid::parse_str(id).expect("a made id is a UUID");
+        assert_eq!(id.get_version_num(), 4);
+    }
+}

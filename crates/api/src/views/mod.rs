@@ -1,6 +1,15 @@
 //! What the REST face answers: its own serde structs, built from core values. The core's types are
 //! never serialized directly, so the wire format changes only here, and no hash can leak: a view
 //! simply has no field for it. Times are RFC 3339 in UTC.
+//!
+//! This file holds the shared pieces (enum schemas, `ListView`) and the views of domains,
+//! principals, keys, operations and verification; `product.rs` and `access_key.rs` hold theirs.
+
+mod access_key;
+mod product;
+
+pub use access_key::CreatedAccessKeyView;
+pub use product::{ProductListView, ProductView, SubscriptionListView, SubscriptionView};
 
 use keyward_core::model::{
     Actor, AllowedCidr, ApiKey, Domain, KeyState, KeyType, Operation, Principal, PrincipalKind,
