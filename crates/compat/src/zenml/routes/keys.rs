@@ -160,37 +160,34 @@ pub async fn update(
     ZenJson(body): ZenJson<ApiKeyUpdate>,
 ) -> Result<Json<ApiKeyView>, ZenmlError> {
     let owner = owner(&state.core, &caller, &account).await?;
-    let mut key = resolve(&state.core, &caller, &owner, &name_or_id).await?;
+    let key = resolve(&state.core, &caller, &owner, &name_or_id).await?;
     let patch = KeyPatch {
         name: body.name.map(|n| name("name", n)).transpose()?,
         description: body
             .description
             .map(|d| description("description", Some(d)))
             .transpose()?,
+        state: body.active.map(|active| {
+            if active {
+                KeyState::Enabled
+            } else {
+                KeyState::Disabled
+            }
+        }),
         ..KeyPatch::default()
     };
-    if patch.name.is_some() || patch.description.is_some() {
-        let shown = patch.name.as_ref().map(|n| n.as_str().to_owned());
-        key = state
-            .core
-            .update_key(&caller, key.id, patch)
-            .await
-            .map_err(|e| match (e, &shown) {
-                (CoreError::Conflict { .. }, Some(name)) => name_taken(name, &owner),
-                (other, _) => other.into(),
-            })?;
+    if patch.is_empty() {
+        return Ok(Json(wire::api_key(&key, &owner, None, true)));
     }
-    if let Some(active) = body.active {
-        let state_wanted = if active {
-            KeyState::Enabled
-        } else {
-            KeyState::Disabled
-        };
-        key = state
-            .core
-            .set_key_state(&caller, key.id, state_wanted)
-            .await?;
-    }
+    let shown = patch.name.as_ref().map(|n| n.as_str().to_owned());
+    let key = state
+        .core
+        .update_key(&caller, key.id, patch)
+        .await
+        .map_err(|e| match (e, &shown) {
+            (CoreError::Conflict { .. }, Some(name)) => name_taken(name, &owner),
+            (other, _) => other.into(),
+        })?;
     Ok(Json(wire::api_key(&key, &owner, None, true)))
 }
 
