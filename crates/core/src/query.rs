@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::ValidationError;
-use crate::ids::DomainId;
+use crate::ids::{DomainId, PrincipalId};
 use crate::model::chars::{has_refused_control, to_nfc, Controls};
 
 mod aggregate;
@@ -300,6 +300,18 @@ pub enum Filter<F> {
 impl<F> Default for Filter<F> {
     fn default() -> Self {
         Filter::All(Vec::new())
+    }
+}
+
+impl Filter<KeyField> {
+    /// The keys of `owner` only: the one owner filter every face uses, built from the id rather
+    /// than from its text.
+    pub fn owned_by(owner: PrincipalId) -> Self {
+        Filter::Cond(Condition {
+            field: KeyField::Owner,
+            op: Op::Eq,
+            value: Value::Text(owner.to_string()),
+        })
     }
 }
 

@@ -182,6 +182,7 @@ impl TryFrom<UpdateKeyRequest> for KeyPatch {
                 .metadata
                 .map(|m| Metadata::parse("metadata", m))
                 .transpose()?,
+            state: None,
         })
     }
 }

@@ -156,21 +156,20 @@ pub async fn update(
             .api_key_description
             .map(|d| Description::parse("apiKeyDescription", d))
             .transpose()?,
+        state: body.is_enabled.map(|enabled| {
+            if enabled {
+                KeyState::Enabled
+            } else {
+                KeyState::Disabled
+            }
+        }),
         ..KeyPatch::default()
     };
-    let mut key = if patch.name.is_some() || patch.description.is_some() {
-        state.core.update_key(&caller, id, patch).await?
-    } else {
+    let key = if patch.is_empty() {
         state.core.get_key(&caller, id).await?
+    } else {
+        state.core.update_key(&caller, id, patch).await?
     };
-    if let Some(enabled) = body.is_enabled {
-        let target = if enabled {
-            KeyState::Enabled
-        } else {
-            KeyState::Disabled
-        };
-        key = state.core.set_key_state(&caller, id, target).await?;
-    }
     Ok(envelope(&key, &Shown::default()))
 }
 

@@ -36,11 +36,7 @@ fn key_id(text: &str) -> Result<KeyId> {
 /// The key, if it lives in the request's domain (another domain's key is "not found").
 async fn key_in(core: &Keyward, caller: &Caller, domain_id: &str, id: &str) -> Result<ApiKey> {
     let domain = domain(caller, domain_id)?;
-    let key = core.get_key(caller, key_id(id)?).await?;
-    if key.domain != domain {
-        return Err(SpaceoneError::not_found(Entity::Key));
-    }
-    Ok(key)
+    Ok(core.get_key_in(caller, domain, key_id(id)?).await?)
 }
 
 /// `create`: the answer carries the secret in `api_key`, the only time it is shown. SpaceONE

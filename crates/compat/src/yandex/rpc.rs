@@ -9,7 +9,7 @@ use keyward_core::auth::Caller;
 use keyward_core::error::Entity;
 use keyward_core::ids::{KeyId, OperationId, PrincipalId};
 use keyward_core::model::{KeyState, KeyType, Name};
-use keyward_core::query::{Condition, Cursor, Filter, KeyField, Op, Query, Sort, Value, Window};
+use keyward_core::query::{Cursor, Filter, KeyField, Query, Sort, Window};
 use keyward_core::service::{KeyPatch, NewKey};
 use keyward_core::Keyward;
 use tonic::Code;
@@ -42,10 +42,9 @@ pub async fn list(
         .transpose()?;
     // The owner's domain decides whose keys these are; the core refuses a foreign one.
     let principal = core.get_principal(caller, owner).await?;
-    let by_owner = Condition::new(KeyField::Owner, Op::Eq, Value::Text(owner.to_string()))?;
     let query = Query {
         domain: principal.domain,
-        filter: Filter::Cond(by_owner),
+        filter: Filter::owned_by(owner),
         sort: Sort {
             field: KeyField::CreatedAt,
             descending: false,

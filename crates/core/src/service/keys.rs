@@ -8,7 +8,7 @@ use super::Keyward;
 use crate::auth::{is_unknown_reserved_role, AdminOf, Caller, ROOT_ROLE};
 use crate::clock::to_micros_precision;
 use crate::error::{CoreError, CoreResult, Entity, StoreError, ValidationError};
-use crate::ids::{KeyId, PrincipalId};
+use crate::ids::{DomainId, KeyId, PrincipalId};
 use crate::model::{
     cidr::check_cidr_count, AllowedCidr, ApiKey, Description, KeyState, KeyType, Metadata, Name,
     Operation, Principal, SecretInfo, SecretSlot, TargetKind, TokenSet,
@@ -56,6 +56,8 @@ impl NewKey {
 }
 
 /// A partial update: `None` leaves a field as it is. `expires_at: Some(None)` removes the expiry.
+/// `state` lets a face that changes fields and the state in one request (NCP `PUT`, ZenML
+/// update) do it as one change: one transaction, one operation.
 #[derive(Debug, Clone, Default)]
 pub struct KeyPatch {
     pub name: Option<Name>,
@@ -66,10 +68,17 @@ pub struct KeyPatch {
     pub allowed_cidrs: Option<Vec<AllowedCidr>>,
     pub expires_at: Option<Option<OffsetDateTime>>,
     pub metadata: Option<Metadata>,
+    pub state: Option<KeyState>,
 }
 
 impl KeyPatch {
-    fn is_empty(&self) -> bool {
+    /// True when the patch names nothing to change.
+    pub fn is_empty(&self) -> bool {
+        self.state.is_none() && self.changes_no_field()
+    }
+
+    /// True when the patch names no field other than the state.
+    fn changes_no_field(&self) -> bool {
         self.name.is_none()
             && self.description.is_none()
             && self.key_type.is_none()
@@ -248,6 +257,23 @@ impl Keyward {
         Ok(key)
     }
 
+    /// `get_key`, confined to `domain`: a key of another domain is "not found", as for faces
+    /// whose requests name the domain they act in (SpaceONE's `domain_id`).
+    pub async fn get_key_in(
+        &self,
+        caller: &Caller,
+        domain: DomainId,
+        id: KeyId,
+    ) -> CoreResult<ApiKey> {
+        let key = self
+            .visible_key(caller, id)
+            .await?
+            .filter(|key| key.domain == domain)
+            .ok_or(CoreError::NotFound(Entity::Key))?;
+        caller.admin_of(key.domain, Entity::Key)?;
+        Ok(key)
+    }
+
     /// The key `id` if `caller` may see it, looked up within the caller's domain: another
     /// tenant's key and an unknown id are the same miss, answered after the same work.
     pub(super) async fn visible_key(
@@ -282,12 +308,18 @@ impl Keyward {
     }
 
     /// Applies a partial update. An empty patch is refused rather than recorded as a change.
+    /// A patch that names only the state is an enable or disable (`set_key_state`: recorded as
+    /// `key.enable`/`key.disable`, nothing recorded when the key already has that state); any
+    /// other patch is one `key.update`, the state included.
     pub async fn update_key(
         &self,
         caller: &Caller,
         id: KeyId,
         patch: KeyPatch,
     ) -> CoreResult<ApiKey> {
+        if let (Some(state), true) = (patch.state, patch.changes_no_field()) {
+            return self.set_key_state(caller, id, state).await;
+        }
         self.update_key_recorded(caller, id, patch)
             .await
             .map(|(key, _)| key)
@@ -316,6 +348,7 @@ impl Keyward {
             ("allowed_cidrs", patch.allowed_cidrs.is_some()),
             ("expires_at", patch.expires_at.is_some()),
             ("metadata", patch.metadata.is_some()),
+            ("state", patch.state.is_some()),
         ]);
         self.change_key(
             caller,
@@ -353,6 +386,9 @@ impl Keyward {
                 }
                 if let Some(v) = patch.metadata {
                     key.metadata = v;
+                }
+                if let Some(v) = patch.state {
+                    key.state = v;
                 }
                 Ok(None)
             },

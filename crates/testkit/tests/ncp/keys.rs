@@ -231,3 +231,75 @@ async fn an_unknown_status_in_status_set_is_400_with_or_without_a_product() {
     .await;
     crate::assert_ncp_error(status, &body, 400, "100");
 }
+
+/// The actions recorded for key `id`, newest first, through the native operations list.
+async fn key_actions(app: &keyward_testkit::app::TestApp, token: &str, id: &str) -> Vec<String> {
+    let body = app
+        .get(token, &format!("/v1/keys/{id}/operations"))
+        .await
+        .expect_status(200);
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|op| op["action"].as_str().expect("action").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_put_that_renames_and_disables_is_one_change_with_one_operation() {
+    let (app, token) = app_and_admin().await;
+    let key = create_key(&app, &token, "before").await;
+    let id = key["apiKeyId"].as_str().expect("id");
+    let path = format!("/api-keys/{id}");
+
+    let (status, body) = ncp(
+        &app,
+        &token,
+        Method::PUT,
+        &path,
+        Some(json!({"apiKeyName": "after", "isEnabled": false})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["apiKey"]["apiKeyName"], json!("after"));
+    assert_eq!(body["apiKey"]["isEnabled"], json!(false));
+    assert_eq!(
+        key_actions(&app, &token, id).await,
+        ["key.update", "key.create"]
+    );
+    let page = app
+        .get(&token, &format!("/v1/keys/{id}/operations"))
+        .await
+        .expect_status(200);
+    assert_eq!(
+        page["items"][0]["metadata"]["changed"],
+        json!(["name", "state"]),
+        "{page}"
+    );
+
+    // The state alone is still an enable, recorded as such; asking for the state the key
+    // already has records nothing.
+    let (status, _) = ncp(
+        &app,
+        &token,
+        Method::PUT,
+        &path,
+        Some(json!({"isEnabled": true})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = ncp(
+        &app,
+        &token,
+        Method::PUT,
+        &path,
+        Some(json!({"isEnabled": true})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        key_actions(&app, &token, id).await,
+        ["key.enable", "key.update", "key.create"]
+    );
+}

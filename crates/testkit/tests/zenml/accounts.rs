@@ -169,3 +169,33 @@ async fn what_keyward_does_not_keep_is_refused_not_dropped() {
         reply.text
     );
 }
+
+#[tokio::test]
+async fn a_key_update_that_renames_and_deactivates_is_one_operation() {
+    let app = spawn_app().await;
+    let zen = Zen::new(&app).await;
+    let account = zen.account(&app, "sa-ops").await;
+    let created = zen.key(&app, &account, "before", "d").await;
+    let key = id_of(&created);
+    let updated = zen
+        .put(
+            &app,
+            &super::helpers::key_path(&account, &key),
+            json!({"name": "after", "active": false}),
+        )
+        .await
+        .expect_status(200);
+    assert_eq!(updated["name"], json!("after"), "{updated}");
+    assert_eq!(updated["body"]["active"], json!(false), "{updated}");
+    let ops = app
+        .get(&zen.admin_key, &format!("/v1/keys/{key}/operations"))
+        .await
+        .expect_status(200);
+    let actions: Vec<&str> = ops["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|op| op["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(actions, ["key.update", "key.create"], "{ops}");
+}

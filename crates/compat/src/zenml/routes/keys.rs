@@ -24,13 +24,6 @@ use super::super::requests::{
 use super::super::wire::{self, ApiKeyView, Page};
 use super::{account_by_id, hydrate, uuid_path};
 
-/// The keys of `owner` only.
-fn owned_by(owner: &Principal) -> Result<Filter<KeyField>, ZenmlError> {
-    Condition::new(KeyField::Owner, Op::Eq, Value::Text(owner.id.to_string()))
-        .map(Filter::Cond)
-        .map_err(|e| ZenmlError::from(CoreError::from(e)))
-}
-
 fn key_not_found(name_or_id: &str, owner: &Principal) -> ZenmlError {
     let shown: String = name_or_id.chars().take(255).collect();
     ZenmlError::key_error(&format!(
@@ -68,7 +61,7 @@ async fn resolve(
     };
     let query = Query {
         domain: owner.domain,
-        filter: Filter::All(vec![owned_by(owner)?, Filter::Cond(by_name)]),
+        filter: Filter::All(vec![Filter::owned_by(owner.id), Filter::Cond(by_name)]),
         sort: Sort {
             field: KeyField::Id,
             descending: false,
@@ -96,7 +89,7 @@ pub async fn list(
 ) -> Result<Json<Page<ApiKeyView>>, ZenmlError> {
     let owner = owner(&state.core, &caller, &account).await?;
     let request = ListRequest::parse(&API_KEYS, raw.as_deref(), false)?;
-    let query = request.query(owner.domain, owned_by(&owner)?);
+    let query = request.query(owner.domain, Filter::owned_by(owner.id));
     let total = state.core.count_keys(&caller, &query).await?;
     let total_pages = request.page_count(total)?;
     let page = state.core.list_keys(&caller, query).await?;
@@ -160,37 +153,34 @@ pub async fn update(
     ZenJson(body): ZenJson<ApiKeyUpdate>,
 ) -> Result<Json<ApiKeyView>, ZenmlError> {
     let owner = owner(&state.core, &caller, &account).await?;
-    let mut key = resolve(&state.core, &caller, &owner, &name_or_id).await?;
+    let key = resolve(&state.core, &caller, &owner, &name_or_id).await?;
     let patch = KeyPatch {
         name: body.name.map(|n| name("name", n)).transpose()?,
         description: body
             .description
             .map(|d| description("description", Some(d)))
             .transpose()?,
+        state: body.active.map(|active| {
+            if active {
+                KeyState::Enabled
+            } else {
+                KeyState::Disabled
+            }
+        }),
         ..KeyPatch::default()
     };
-    if patch.name.is_some() || patch.description.is_some() {
-        let shown = patch.name.as_ref().map(|n| n.as_str().to_owned());
-        key = state
-            .core
-            .update_key(&caller, key.id, patch)
-            .await
-            .map_err(|e| match (e, &shown) {
-                (CoreError::Conflict { .. }, Some(name)) => name_taken(name, &owner),
-                (other, _) => other.into(),
-            })?;
+    if patch.is_empty() {
+        return Ok(Json(wire::api_key(&key, &owner, None, true)));
     }
-    if let Some(active) = body.active {
-        let state_wanted = if active {
-            KeyState::Enabled
-        } else {
-            KeyState::Disabled
-        };
-        key = state
-            .core
-            .set_key_state(&caller, key.id, state_wanted)
-            .await?;
-    }
+    let shown = patch.name.as_ref().map(|n| n.as_str().to_owned());
+    let key = state
+        .core
+        .update_key(&caller, key.id, patch)
+        .await
+        .map_err(|e| match (e, &shown) {
+            (CoreError::Conflict { .. }, Some(name)) => name_taken(name, &owner),
+            (other, _) => other.into(),
+        })?;
     Ok(Json(wire::api_key(&key, &owner, None, true)))
 }
 
