@@ -14,8 +14,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::ValidationError;
-use crate::ids::{DomainId, PrincipalId};
+use crate::ids::{DomainId, PrincipalId, ProductId};
 use crate::model::chars::{has_refused_control, to_nfc, Controls};
+use crate::model::SubscriptionStatus;
 
 mod aggregate;
 pub use aggregate::{
@@ -313,6 +314,25 @@ impl Filter<KeyField> {
             value: Value::Text(owner.to_string()),
         })
     }
+
+    /// The keys subscribed to `product` with one of `statuses` (any status when it is empty).
+    pub fn subscribed(product: ProductId, statuses: &[SubscriptionStatus]) -> Self {
+        let statuses = if statuses.is_empty() {
+            SubscriptionStatus::ALL
+        } else {
+            statuses
+        };
+        Filter::Cond(Condition {
+            field: KeyField::Subscription(product),
+            op: Op::In,
+            value: Value::List(
+                statuses
+                    .iter()
+                    .map(|status| Value::Text(status.as_str().to_owned()))
+                    .collect(),
+            ),
+        })
+    }
 }
 
 impl<F: QueryField> Filter<F> {
@@ -504,6 +524,11 @@ pub enum KeyField {
     ExpiresAt,
     LastUsedAt,
     LastRotatedAt,
+    /// The status of the key's subscription to one product (none when it has no subscription).
+    /// No dialect can name it (it is not in [`QueryField::all`]) and it does not sort: the core
+    /// builds it with [`Filter::subscribed`] for the faces that search a product's keys, and the
+    /// store runs it as a subquery in the same statement as the rest of the filter.
+    Subscription(ProductId),
 }
 
 impl QueryField for KeyField {
@@ -517,6 +542,7 @@ impl QueryField for KeyField {
             Role | Scope => FieldKind::TokenSet,
             CreatedAt | UpdatedAt => FieldKind::Time { nullable: false },
             ExpiresAt | LastUsedAt | LastRotatedAt => FieldKind::Time { nullable: true },
+            Subscription(_) => FieldKind::Enum(SubscriptionStatus::WORDS),
         }
     }
 
@@ -536,6 +562,7 @@ impl QueryField for KeyField {
             ExpiresAt => "expires_at",
             LastUsedAt => "last_used_at",
             LastRotatedAt => "last_rotated_at",
+            Subscription(_) => "subscription",
         }
     }
 
@@ -565,7 +592,7 @@ impl QueryField for KeyField {
     fn sortable(self) -> bool {
         !matches!(
             self,
-            KeyField::Role | KeyField::Scope | KeyField::Description
+            KeyField::Role | KeyField::Scope | KeyField::Description | KeyField::Subscription(_)
         )
     }
 }

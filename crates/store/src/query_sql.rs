@@ -31,6 +31,15 @@ pub(crate) trait ListField: QueryField {
     fn column(self) -> DynIden;
     fn id_column() -> DynIden;
     fn domain_column() -> DynIden;
+
+    /// A condition on a field that is not a column of the table, as a subquery; `None` for a
+    /// column.
+    fn subquery_condition(
+        _dialect: Dialect,
+        _condition: &Condition<Self>,
+    ) -> anyhow::Result<Option<SimpleExpr>> {
+        Ok(None)
+    }
 }
 
 impl ListField for KeyField {
@@ -54,6 +63,8 @@ impl ListField for KeyField {
             ExpiresAt => ApiKeys::ExpiresAt,
             LastUsedAt => ApiKeys::LastUsedAt,
             LastRotatedAt => ApiKeys::LastRotatedAt,
+            // Not a column: `compile_condition` runs it as a subquery, and it does not sort.
+            Subscription(_) => ApiKeys::Id,
         })
     }
 
@@ -64,6 +75,57 @@ impl ListField for KeyField {
     fn domain_column() -> DynIden {
         SeaRc::new(ApiKeys::DomainId)
     }
+
+    /// `Subscription(product) in (statuses)`: `EXISTS` a subscription of the key to the product
+    /// with one of them (`not_in`/`ne`: with none of them), in the same statement.
+    fn subquery_condition(
+        dialect: Dialect,
+        condition: &Condition<Self>,
+    ) -> anyhow::Result<Option<SimpleExpr>> {
+        let KeyField::Subscription(product) = condition.field() else {
+            return Ok(None);
+        };
+        let statuses: Vec<sea_query::Value> = match condition.value() {
+            Value::Text(status) => vec![status.clone().into()],
+            Value::List(items) => items
+                .iter()
+                .map(|item| match item {
+                    Value::Text(status) => Ok(status.clone().into()),
+                    _ => Err(anyhow!("a subscription status is text")),
+                })
+                .collect::<anyhow::Result<_>>()?,
+            _ => bail!("a subscription condition needs statuses"),
+        };
+        let status = Expr::col((Subscriptions::Table, Subscriptions::Status));
+        let status = match condition.op() {
+            Op::Eq | Op::In => status.is_in(statuses),
+            Op::Ne | Op::NotIn => status.is_not_in(statuses),
+            other => bail!("`{}` does not apply to a subscription", other.as_str()),
+        };
+        let mut exists = SelectStatement::new();
+        exists
+            .expr(Expr::val(1))
+            .from(Subscriptions::Table)
+            .and_where(
+                Expr::col((Subscriptions::Table, Subscriptions::KeyId))
+                    .equals((ApiKeys::Table, ApiKeys::Id)),
+            )
+            .and_where(
+                Expr::col((Subscriptions::Table, Subscriptions::ProductId))
+                    .eq(dialect.uuid(product.as_uuid())),
+            )
+            .and_where(status);
+        Ok(Some(Expr::exists(exists)))
+    }
+}
+
+/// The subscriptions table, as the key list's subquery names it.
+#[derive(sea_query::Iden)]
+enum Subscriptions {
+    Table,
+    KeyId,
+    ProductId,
+    Status,
 }
 
 impl ListField for PrincipalField {
@@ -226,6 +288,9 @@ fn compile_condition<F: ListField>(
     dialect: Dialect,
     condition: &Condition<F>,
 ) -> anyhow::Result<SimpleExpr> {
+    if let Some(expr) = F::subquery_condition(dialect, condition)? {
+        return Ok(expr);
+    }
     let field = condition.field();
     let value = condition.value();
     if field.kind() == FieldKind::TokenSet {

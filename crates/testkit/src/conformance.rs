@@ -37,8 +37,8 @@ pub use paging::{
     principal_sorts_walk_every_page_once,
 };
 pub use products::{
-    access_keys_round_trip, products_round_trip, subscription_writes_check_the_status,
-    subscriptions_fill_key_products,
+    access_keys_round_trip, keys_filter_by_their_subscription, products_round_trip,
+    subscription_writes_check_the_status, subscriptions_fill_key_products,
 };
 pub use stats::aggregates_group_count_and_extremes;
 

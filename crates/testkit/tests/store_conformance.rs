@@ -112,6 +112,7 @@ conformance!(
     products_round_trip,
     subscription_writes_check_the_status,
     subscriptions_fill_key_products,
+    keys_filter_by_their_subscription,
     access_keys_round_trip,
 );
 

@@ -227,49 +227,33 @@ pub async fn search(
 ) -> Result<Json<ApiKeyList>, NcpError> {
     // Checked before anything else: an unknown status is a 400 with or without `productId`.
     let statuses = parse_statuses(&body.status_set)?;
-    let Some(product) = body.product_id.as_deref() else {
-        let query = name_query(
-            caller.home_domain(),
-            body.api_key_name.as_deref(),
-            body.offset,
-            body.limit,
-        )?;
-        let total = state.core.count_keys(&caller, &query).await?;
-        let page = state.core.list_keys(&caller, query).await?;
-        return Ok(Json(ApiKeyList {
-            initial_count: None,
-            total,
-            api_keys: page
-                .items
-                .iter()
-                .map(|k| ApiKeyBody::render(k, &Shown::default()))
-                .collect(),
-        }));
-    };
-    let (offset, limit) = page_window(body.offset, body.limit)?;
-    let subscriptions = state
-        .core
-        .product_subscriptions(&caller, product_id(product)?, &statuses)
-        .await?;
-    let mut keys = Vec::new();
-    for subscription in &subscriptions {
-        let key = state.core.get_key(&caller, subscription.key_id).await?;
-        let wanted = body
-            .api_key_name
-            .as_deref()
-            .is_none_or(|n| key.name.as_str().contains(n));
-        if wanted {
-            keys.push(key);
-        }
+    let mut query = name_query(
+        caller.home_domain(),
+        body.api_key_name.as_deref(),
+        body.offset,
+        body.limit,
+    )?;
+    if let Some(product) = body.product_id.as_deref() {
+        // The product's domain is where its subscribers are (and the core's 404 if the caller
+        // may not see it); the subscription is one more condition of the same store query.
+        let product = state
+            .core
+            .get_product(&caller, product_id(product)?)
+            .await?;
+        query.domain = product.domain;
+        query.filter = Filter::All(vec![
+            Filter::subscribed(product.id, &statuses),
+            query.filter,
+        ]);
     }
-    let total = keys.len() as u64;
+    let total = state.core.count_keys(&caller, &query).await?;
+    let page = state.core.list_keys(&caller, query).await?;
     Ok(Json(ApiKeyList {
         initial_count: None,
         total,
-        api_keys: keys
+        api_keys: page
+            .items
             .iter()
-            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-            .take(limit as usize)
             .map(|k| ApiKeyBody::render(k, &Shown::default()))
             .collect(),
     }))

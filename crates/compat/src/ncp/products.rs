@@ -2,11 +2,15 @@
 //! (`POST /products/{product-id}/api-keys/search`, the seed) and the status decision
 //! (`PATCH /products/{product-id}/api-keys/{id}`). The allowed transitions are the core's.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use keyward_api::ApiState;
-use keyward_core::model::SubscriptionStatus;
+use keyward_core::ids::KeyId;
+use keyward_core::model::{Subscription, SubscriptionStatus};
+use keyward_core::query::{Condition, Filter, KeyField, Op, Query, Sort, Value, Window};
 
 use super::auth::{Admin, NcpJson};
 use super::error::NcpError;
@@ -73,27 +77,49 @@ pub async fn search(
         .api_key_id
         .as_deref()
         .filter(|v| !v.is_empty())
-        .map(|id| keyward_core::ids::KeyId::parse(id).ok());
-    let subscriptions = state
+        .map(|id| KeyId::parse(id).ok());
+    // The product's subscribers, narrowed and paged by the store in one query; a value or an id
+    // that names no key matches nothing.
+    let mut conditions = vec![Filter::subscribed(product.id, &statuses)];
+    for wanted in [by_value, by_id].into_iter().flatten() {
+        conditions.push(match wanted {
+            Some(id) => Filter::Cond(Condition::new(
+                KeyField::Id,
+                Op::Eq,
+                Value::Text(id.to_string()),
+            )?),
+            None => Filter::Any(Vec::new()),
+        });
+    }
+    let query = Query {
+        domain: product.domain,
+        filter: Filter::All(conditions),
+        sort: Sort {
+            field: KeyField::CreatedAt,
+            descending: true,
+        },
+        window: Window::Offset(offset),
+        limit,
+    };
+    let total = state.core.count_keys(&caller, &query).await?;
+    let keys = state.core.list_keys(&caller, query).await?.items;
+    // Each listed key's subscription, from one read of the product's subscriptions.
+    let subscriptions: HashMap<KeyId, Subscription> = state
         .core
         .product_subscriptions(&caller, product.id, &statuses)
-        .await?;
-    let matching: Vec<_> = subscriptions
-        .iter()
-        .filter(|s| by_value.is_none_or(|want| want == Some(s.key_id)))
-        .filter(|s| by_id.is_none_or(|want| want == Some(s.key_id)))
+        .await?
+        .into_iter()
+        .map(|subscription| (subscription.key_id, subscription))
         .collect();
-    let mut content = Vec::new();
-    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
-    for subscription in matching.iter().skip(skip).take(limit as usize) {
-        let key = state.core.get_key(&caller, subscription.key_id).await?;
-        content.push(ProductKeyBody::render(&key, subscription));
-    }
+    let content = keys
+        .iter()
+        .filter_map(|key| {
+            let subscription = subscriptions.get(&key.id)?;
+            Some(ProductKeyBody::render(key, subscription))
+        })
+        .collect();
     Ok(Json(ProductKeySearch {
-        api_key_page: ProductKeyPage {
-            total: matching.len() as u64,
-            content,
-        },
+        api_key_page: ProductKeyPage { total, content },
     }))
 }
 

@@ -27,6 +27,9 @@ macro_rules! wire_enum {
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// Every value as its wire text, in the order of [`Self::ALL`].
+            pub const WORDS: &'static [&'static str] = &[$($text),+];
+
             pub fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $text),+

@@ -580,7 +580,9 @@ fn key_sort_value(key: &ApiKey, field: KeyField) -> Value {
         KeyField::ExpiresAt => time(key.expires_at),
         KeyField::LastUsedAt => time(key.last_used_at),
         KeyField::LastRotatedAt => time(key.last_rotated_at),
-        KeyField::Description | KeyField::Role | KeyField::Scope => Value::Null,
+        KeyField::Description | KeyField::Role | KeyField::Scope | KeyField::Subscription(_) => {
+            Value::Null
+        }
     }
 }
 

@@ -46,7 +46,9 @@ fn key_sort_value(key: &ApiKey, field: KeyField) -> SortValue {
         KeyField::ExpiresAt => time_value(key.expires_at),
         KeyField::LastUsedAt => time_value(key.last_used_at),
         KeyField::LastRotatedAt => time_value(key.last_rotated_at),
-        KeyField::Description | KeyField::Role | KeyField::Scope => SortValue::Null,
+        KeyField::Description | KeyField::Role | KeyField::Scope | KeyField::Subscription(_) => {
+            SortValue::Null
+        }
     }
 }
 
