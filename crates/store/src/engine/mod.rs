@@ -55,8 +55,9 @@ pub trait Backend: Clone + std::fmt::Debug + Send + Sync + 'static {
     fn watch_changes(&self, origin: Arc<str>, sink: ChangeSink) -> bool;
 }
 
-/// A `Store` on a SQL database: the port's rules over one [`Backend`]. `crate::SqliteStore` and
-/// `crate::PostgresStore` name its two kinds; each opens its backend's pools.
+/// A `Store` on a SQL database: the port's rules over one backend (`engine::Backend`, which only
+/// this crate can name). `crate::SqliteStore` and `crate::PostgresStore` name its two kinds;
+/// each opens its backend's pools.
 #[derive(Debug, Clone)]
 pub struct SqlStore<B> {
     backend: B,
