@@ -5,15 +5,22 @@
 //! Map:
 //! - [`connect`] / [`migrate`] / [`redact_url`]: the entry points; the backend is chosen from the
 //!   URL (`sqlite:…` or a bare path, `postgres://…`, `postgresql://…`).
-//! - [`SqliteStore`] (`sqlite.rs`), [`PostgresStore`] (`postgres.rs`): open their pools with the
-//!   backend's settings and apply its migrations (`migrations/<backend>/`, compiled in). SQLite
-//!   has a reader pool and one writer connection, and checkpoints its WAL in the background.
+//! - [`SqlStore`] (`engine/`): the one store type, generic over its backend.
+//!   [`SqliteStore`] (`sqlite.rs`) and [`PostgresStore`] (`postgres.rs`) name its two kinds: each
+//!   file opens its backend's pools with the backend's settings, applies its migrations
+//!   (`migrations/<backend>/`, compiled in), and implements `engine::Backend`, which carries
+//!   everything that differs: how transactions start, where reads run, the dialect, the change
+//!   feed. SQLite has a reader pool and one writer connection, and checkpoints its WAL in the
+//!   background.
 //! - Transactions start in a task of their own (`engine::begin_detached`): sqlx 0.8's `begin`
 //!   is not cancel-safe, and a leaked transaction poisons its pooled connection.
 //! - `engine/`: the one implementation of the port's rules (transactions, operations written with
-//!   each change, conflicts, optimistic versions), shared by both backends; only running a
-//!   statement and decoding a row branch on the backend. Products, subscriptions (which publish
-//!   their key's hashes like key writes) and access keys have their own files there. Every key
+//!   each change, conflicts, optimistic versions), shared by both backends. `engine/port.rs`
+//!   implements `Store` for `SqlStore`, saying each method once; a write there runs its
+//!   transaction (the `*_once` methods in the entity's own file) through the retry. Only the
+//!   `Backend`, an open transaction (`engine::Tx`) and decoding a row (`rows.rs`) branch on the
+//!   backend. Domains, principals, keys, products, subscriptions (which publish their key's
+//!   hashes like key writes), access keys and operations have their own files there. Every key
 //!   write locks the key row first (`keys::lock_key`), so writers of one key queue rather than
 //!   deadlock, and `engine/retry.rs` reruns a transaction PostgreSQL broke anyway (`40P01`,
 //!   `40001`) a few times before answering `Conflict`.
@@ -46,8 +53,9 @@ use std::time::Duration;
 
 use keyward_core::store::Store;
 
-pub use crate::postgres::PostgresStore;
-pub use crate::sqlite::SqliteStore;
+pub use crate::engine::SqlStore;
+pub use crate::postgres::{PostgresBackend, PostgresStore};
+pub use crate::sqlite::{SqliteBackend, SqliteStore};
 use crate::url::{backend_of, Backend};
 pub use crate::url::{redact_url, with_database};
 

@@ -11,7 +11,9 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 
 use crate::changes::listener;
-use crate::engine::{delegate_store_to_engine, Engine, Pool};
+use crate::engine::{begin_detached, Backend, SqlStore, Tx};
+use crate::rows::Row;
+use crate::schema::{Dialect, Stmt};
 use crate::url::redact_url;
 use crate::StoreOptions;
 
@@ -22,16 +24,62 @@ pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 /// transaction, optimistic versions settle concurrent key updates, migrations take an advisory
 /// lock so nodes starting together apply them once, and every key write is published to the
 /// other nodes' caches (`watch_changes`, see `crate::changes`).
+pub type PostgresStore = SqlStore<PostgresBackend>;
+
+/// PostgreSQL's pool, and the switch that ends the change feeds.
 #[derive(Debug, Clone)]
-pub struct PostgresStore {
-    /// The same pool the engine runs on, kept typed for migrations and shutdown.
+pub struct PostgresBackend {
     pool: PgPool,
-    engine: Engine,
     /// Set by `close`, and dropped with the last clone: either ends the change-feed tasks.
     stop: Arc<watch::Sender<bool>>,
 }
 
-impl PostgresStore {
+impl Backend for PostgresBackend {
+    const DIALECT: Dialect = Dialect::Postgres;
+    const GROUP_COMMITS_KEY_INSERTS: bool = false;
+
+    async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        begin_detached(&self.pool, "BEGIN").await.map(Tx::Postgres)
+    }
+
+    async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        begin_detached(
+            &self.pool,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        )
+        .await
+        .map(Tx::Postgres)
+    }
+
+    async fn fetch_all(&self, stmt: Stmt) -> Result<Vec<Row>, sqlx::Error> {
+        Ok(sqlx::query_with(&stmt.sql, stmt.values)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Row::Postgres)
+            .collect())
+    }
+
+    async fn fetch_optional(&self, stmt: Stmt) -> Result<Option<Row>, sqlx::Error> {
+        Ok(sqlx::query_with(&stmt.sql, stmt.values)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(Row::Postgres))
+    }
+
+    /// A listener task on a connection of its own, for as long as this store (any clone of it)
+    /// is open.
+    fn watch_changes(&self, origin: Arc<str>, sink: ChangeSink) -> bool {
+        listener::spawn(
+            &self.pool.connect_options(),
+            origin,
+            sink,
+            self.stop.subscribe(),
+        )
+    }
+}
+
+impl SqlStore<PostgresBackend> {
     /// Connects to `url` (`postgres://` or `postgresql://`) and migrates the database when
     /// `options.migrate` is set.
     pub async fn open(url: &str, options: &StoreOptions) -> anyhow::Result<Self> {
@@ -44,11 +92,10 @@ impl PostgresStore {
             .connect_with(connect)
             .await
             .with_context(|| format!("cannot connect to PostgreSQL at {}", redact_url(url)))?;
-        let store = Self {
-            engine: Engine::new(Pool::Postgres(pool.clone())),
+        let store = Self::new(PostgresBackend {
             pool,
             stop: Arc::new(watch::Sender::new(false)),
-        };
+        });
         if options.migrate {
             store.migrate().await?;
         }
@@ -59,27 +106,15 @@ impl PostgresStore {
     /// Applies the compiled-in migrations that have not run yet.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         MIGRATOR
-            .run(&self.pool)
+            .run(&self.backend().pool)
             .await
             .context("migrating the PostgreSQL database")
     }
 
     /// Stops the change feeds and closes every connection, waiting for those in use to come back.
     pub async fn close(&self) {
-        self.stop.send_replace(true);
-        self.pool.close().await;
-    }
-
-    /// `Store::watch_changes`: a listener task on a connection of its own, for as long as this
-    /// store (any clone of it) is open.
-    fn start_change_feed(&self, sink: ChangeSink) -> bool {
-        listener::spawn(
-            &self.pool.connect_options(),
-            self.engine.origin(),
-            sink,
-            self.stop.subscribe(),
-        )
+        let backend = self.backend();
+        backend.stop.send_replace(true);
+        backend.pool.close().await;
     }
 }
-
-delegate_store_to_engine!(PostgresStore);

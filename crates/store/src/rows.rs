@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::schema::from_micros;
 
 /// A result row of either backend. The getters hide the one representation that differs (ids).
-pub(crate) enum Row {
+pub enum Row {
     Sqlite(SqliteRow),
     Postgres(PgRow),
 }

@@ -78,14 +78,14 @@ pub(crate) enum Operations {
 }
 
 /// A statement ready to run: SQL text with placeholders, and the values bound to them.
-pub(crate) struct Stmt {
+pub struct Stmt {
     pub sql: String,
     pub values: SqlxValues,
 }
 
 /// Which SQL the statements are rendered in. Everything else about a statement is shared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
+pub enum Dialect {
     Sqlite,
     Postgres,
 }

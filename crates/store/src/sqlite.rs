@@ -1,14 +1,18 @@
 //! The embedded default: one SQLite file in WAL mode.
 
 use std::str::FromStr as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use keyward_core::store::ChangeSink;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-use crate::engine::{delegate_store_to_engine, Engine, Pool};
+use crate::engine::{begin_detached, Backend, SqlStore, Tx};
+use crate::rows::Row;
+use crate::schema::{Dialect, Stmt};
 use crate::url::redact_url;
 use crate::StoreOptions;
 
@@ -22,21 +26,66 @@ pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 /// rules are enforced), a busy timeout (writers queue instead of failing),
 /// `case_sensitive_like=ON` (text filters are case-sensitive, as on PostgreSQL) and statement
 /// journals in memory. Writes run on one dedicated connection with a larger page cache, reads on
-/// a pool (see `engine::Pool`).
+/// a pool (see [`SqliteBackend`]).
+pub type SqliteStore = SqlStore<SqliteBackend>;
+
+/// SQLite's pools. SQLite allows one writer at a time. Every write transaction runs on the one
+/// connection of `write`, so writers queue in order on the pool (asynchronously) instead of in
+/// SQLite's busy handler, which sleeps and retries in growing steps; and that connection's page
+/// cache stays warm, where another connection's commit would make a connection drop its own.
+/// Reads run on `read`. An in-memory database has one connection, in both.
 #[derive(Debug, Clone)]
-pub struct SqliteStore {
-    /// The writer's pool (one connection), kept typed for migrations, checkpoints and shutdown.
+pub struct SqliteBackend {
+    /// The writer's pool (one connection), also for migrations, checkpoints and shutdown.
     write: SqlitePool,
     /// The readers' pool (the same pool as `write` for an in-memory database).
     read: SqlitePool,
-    engine: Engine,
+}
+
+impl Backend for SqliteBackend {
+    const DIALECT: Dialect = Dialect::Sqlite;
+    const GROUP_COMMITS_KEY_INSERTS: bool = true;
+
+    async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        begin_detached(&self.write, "BEGIN IMMEDIATE")
+            .await
+            .map(Tx::Sqlite)
+    }
+
+    async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        begin_detached(&self.read, "BEGIN DEFERRED")
+            .await
+            .map(Tx::Sqlite)
+    }
+
+    async fn fetch_all(&self, stmt: Stmt) -> Result<Vec<Row>, sqlx::Error> {
+        Ok(sqlx::query_with(&stmt.sql, stmt.values)
+            .fetch_all(&self.read)
+            .await?
+            .into_iter()
+            .map(Row::Sqlite)
+            .collect())
+    }
+
+    async fn fetch_optional(&self, stmt: Stmt) -> Result<Option<Row>, sqlx::Error> {
+        Ok(sqlx::query_with(&stmt.sql, stmt.values)
+            .fetch_optional(&self.read)
+            .await?
+            .map(Row::Sqlite))
+    }
+
+    /// One node owns a SQLite file, and its core forgets its own changes as it makes them, so
+    /// there is no one to hear from.
+    fn watch_changes(&self, _origin: Arc<str>, _sink: ChangeSink) -> bool {
+        false
+    }
 }
 
 /// The writer's page cache, in KiB (SQLite's own default is 2 MiB a connection): enough for the
 /// hot part of the indexes a key insert touches at random (its secret's hash) on a million keys.
 const WRITER_CACHE_KIB: u32 = 16 * 1024;
 
-impl SqliteStore {
+impl SqlStore<SqliteBackend> {
     /// Opens (creating if missing) the database at `url` — `sqlite:PATH`, `sqlite://PATH`,
     /// `sqlite::memory:` or a bare file path — and migrates it when `options.migrate` is set.
     pub async fn open(url: &str, options: &StoreOptions) -> anyhow::Result<Self> {
@@ -102,19 +151,13 @@ impl SqliteStore {
                 .map_err(opened("readers"))?;
             (read, write)
         };
-        let store = Self {
-            engine: Engine::new(Pool::Sqlite {
-                read: read.clone(),
-                write: write.clone(),
-            }),
-            read,
-            write,
-        };
+        let store = Self::new(SqliteBackend { write, read });
         if options.migrate {
             store.migrate().await?;
         }
         if !in_memory {
-            spawn_checkpointer(store.read.clone(), store.write.clone());
+            let pools = store.backend();
+            spawn_checkpointer(pools.read.clone(), pools.write.clone());
         }
         tracing::info!(url = %redact_url(url), migrated = options.migrate, "opened the SQLite store");
         Ok(store)
@@ -123,25 +166,18 @@ impl SqliteStore {
     /// Applies the compiled-in migrations that have not run yet.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         MIGRATOR
-            .run(&self.write)
+            .run(&self.backend().write)
             .await
             .context("migrating the SQLite database")
     }
 
-    /// `Store::watch_changes`: one node owns a SQLite file, and its core forgets its own changes
-    /// as it makes them, so there is no one to hear from.
-    fn start_change_feed(&self, _sink: keyward_core::store::ChangeSink) -> bool {
-        false
-    }
-
     /// Closes every connection (and checkpoints the WAL when the last one closes).
     pub async fn close(&self) {
-        self.read.close().await;
-        self.write.close().await;
+        let pools = self.backend();
+        pools.read.close().await;
+        pools.write.close().await;
     }
 }
-
-delegate_store_to_engine!(SqliteStore);
 
 /// How often the WAL is copied back into the database file, beside the writes.
 const COPY_BACK_EVERY: Duration = Duration::from_secs(1);

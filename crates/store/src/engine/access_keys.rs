@@ -5,19 +5,18 @@ use keyward_core::error::{Entity, StoreError};
 use keyward_core::ids::{DomainId, KeyId};
 use keyward_core::model::{AccessKey, Operation};
 use keyward_core::store::StoreResult;
-use sea_query::{Asterisk, DeleteStatement, Expr, Iden, InsertStatement, SelectStatement};
+use sea_query::{DeleteStatement, Expr, Iden, InsertStatement};
 use sqlx::error::ErrorKind;
 
 use super::keys::lock_key;
 use super::operations::insert_operation;
-use super::retry::retrying;
-use super::Engine;
-use crate::error::{conflict, corrupt, db_error, violation};
+use super::{Backend, SqlStore};
+use crate::error::{conflict, db_error, violation};
 use crate::rows::Row;
 use crate::schema::micros;
 
 #[derive(Iden, Clone, Copy)]
-enum AccessKeys {
+pub(super) enum AccessKeys {
     Table,
     Id,
     DomainId,
@@ -26,7 +25,7 @@ enum AccessKeys {
     CreatedAt,
 }
 
-fn access_key_row(row: &Row) -> anyhow::Result<AccessKey> {
+pub(super) fn access_key_row(row: &Row) -> anyhow::Result<AccessKey> {
     Ok(AccessKey {
         id: row.get("id")?,
         domain: DomainId::from_uuid(row.uuid("domain_id")?),
@@ -36,20 +35,9 @@ fn access_key_row(row: &Row) -> anyhow::Result<AccessKey> {
     })
 }
 
-impl Engine {
-    pub async fn insert_access_key(
-        &self,
-        access_key: &AccessKey,
-        op: &Operation,
-    ) -> StoreResult<()> {
-        retrying(Entity::AccessKey, || {
-            self.insert_access_key_once(access_key, op)
-        })
-        .await
-    }
-
+impl<B: Backend> SqlStore<B> {
     /// `insert_access_key`'s transaction, which locks its key first like every key write.
-    async fn insert_access_key_once(
+    pub(super) async fn insert_access_key_once(
         &self,
         access_key: &AccessKey,
         op: &Operation,
@@ -92,28 +80,7 @@ impl Engine {
         tx.commit().await
     }
 
-    pub async fn access_key(&self, id: &str) -> StoreResult<Option<AccessKey>> {
-        let dialect = self.dialect();
-        let mut select = SelectStatement::new();
-        select
-            .column(Asterisk)
-            .from(AccessKeys::Table)
-            .and_where(Expr::col(AccessKeys::Id).eq(id));
-        let row = self
-            .fetch_optional(dialect.build(&select))
-            .await
-            .map_err(|e| db_error(e, "loading an access key"))?;
-        row.as_ref()
-            .map(access_key_row)
-            .transpose()
-            .map_err(corrupt)
-    }
-
-    pub async fn delete_access_key(&self, id: &str, op: &Operation) -> StoreResult<()> {
-        retrying(Entity::AccessKey, || self.delete_access_key_once(id, op)).await
-    }
-
-    async fn delete_access_key_once(&self, id: &str, op: &Operation) -> StoreResult<()> {
+    pub(super) async fn delete_access_key_once(&self, id: &str, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut delete = DeleteStatement::new();
         delete

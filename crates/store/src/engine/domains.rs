@@ -4,14 +4,11 @@ use keyward_core::error::{Entity, StoreError};
 use keyward_core::ids::DomainId;
 use keyward_core::model::{Domain, Operation};
 use keyward_core::store::StoreResult;
-use sea_query::{
-    Asterisk, DeleteStatement, Expr, InsertStatement, Order, SelectStatement, UpdateStatement,
-};
+use sea_query::{DeleteStatement, Expr, InsertStatement, SelectStatement, UpdateStatement};
 use sqlx::error::ErrorKind;
 
 use super::operations::insert_operation;
-use super::retry::retrying;
-use super::Engine;
+use super::{Backend, SqlStore};
 use crate::error::{conflict, corrupt, db_error, violation};
 use crate::rows;
 use crate::schema::{micros, Domains, Principals};
@@ -30,22 +27,12 @@ fn name_conflict(error: sqlx::Error, domain: &Domain, context: &str) -> StoreErr
     }
 }
 
-impl Engine {
-    pub async fn is_empty(&self) -> StoreResult<bool> {
-        let mut select = SelectStatement::new();
-        select.column(Domains::Id).from(Domains::Table).limit(1);
-        let row = self
-            .fetch_optional(self.dialect().build(&select))
-            .await
-            .map_err(|e| db_error(e, "checking for domains"))?;
-        Ok(row.is_none())
-    }
-
-    pub async fn insert_domain(&self, domain: &Domain, op: &Operation) -> StoreResult<()> {
-        retrying(Entity::Domain, || self.insert_domain_once(domain, op)).await
-    }
-
-    async fn insert_domain_once(&self, domain: &Domain, op: &Operation) -> StoreResult<()> {
+impl<B: Backend> SqlStore<B> {
+    pub(super) async fn insert_domain_once(
+        &self,
+        domain: &Domain,
+        op: &Operation,
+    ) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut insert = InsertStatement::new();
         insert
@@ -74,26 +61,7 @@ impl Engine {
         tx.commit().await
     }
 
-    pub async fn domain(&self, id: DomainId) -> StoreResult<Option<Domain>> {
-        let dialect = self.dialect();
-        let mut select = SelectStatement::new();
-        select
-            .column(Asterisk)
-            .from(Domains::Table)
-            .and_where(Expr::col(Domains::Id).eq(dialect.uuid(id.as_uuid())));
-        self.one_domain(select).await
-    }
-
-    pub async fn root_domain(&self) -> StoreResult<Option<Domain>> {
-        let mut select = SelectStatement::new();
-        select
-            .column(Asterisk)
-            .from(Domains::Table)
-            .and_where(Expr::col(Domains::IsRoot).eq(true));
-        self.one_domain(select).await
-    }
-
-    async fn one_domain(&self, select: SelectStatement) -> StoreResult<Option<Domain>> {
+    pub(super) async fn one_domain(&self, select: SelectStatement) -> StoreResult<Option<Domain>> {
         let stmt = self.dialect().build(&select);
         let row = self
             .fetch_optional(stmt)
@@ -102,39 +70,11 @@ impl Engine {
         row.as_ref().map(rows::domain).transpose().map_err(corrupt)
     }
 
-    /// Ordered by id, strictly after `after`; up to `limit + 1` rows.
-    pub async fn list_domains(
+    pub(super) async fn update_domain_once(
         &self,
-        after: Option<DomainId>,
-        limit: u32,
-    ) -> StoreResult<Vec<Domain>> {
-        let dialect = self.dialect();
-        let mut select = SelectStatement::new();
-        select.column(Asterisk).from(Domains::Table);
-        if let Some(after) = after {
-            select.and_where(Expr::col(Domains::Id).gt(dialect.uuid(after.as_uuid())));
-        }
-        select
-            .order_by(Domains::Id, Order::Asc)
-            .limit(u64::from(limit) + 1);
-        let found = self
-            .fetch_all(dialect.build(&select))
-            .await
-            .map_err(|e| db_error(e, "listing domains"))?;
-        found
-            .iter()
-            .map(rows::domain)
-            .collect::<anyhow::Result<_>>()
-            .map_err(corrupt)
-    }
-
-    /// Writes name, description and `updated_at` (id, root flag and creation time never change).
-    /// `Stale` when the domain is gone.
-    pub async fn update_domain(&self, domain: &Domain, op: &Operation) -> StoreResult<()> {
-        retrying(Entity::Domain, || self.update_domain_once(domain, op)).await
-    }
-
-    async fn update_domain_once(&self, domain: &Domain, op: &Operation) -> StoreResult<()> {
+        domain: &Domain,
+        op: &Operation,
+    ) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut update = UpdateStatement::new();
         update
@@ -157,13 +97,7 @@ impl Engine {
         tx.commit().await
     }
 
-    /// `Conflict` while principals remain (the foreign key backs the check up against a racing
-    /// insert); `Stale` when the domain is already gone. Its operations stay.
-    pub async fn delete_domain(&self, id: DomainId, op: &Operation) -> StoreResult<()> {
-        retrying(Entity::Domain, || self.delete_domain_once(id, op)).await
-    }
-
-    async fn delete_domain_once(&self, id: DomainId, op: &Operation) -> StoreResult<()> {
+    pub(super) async fn delete_domain_once(&self, id: DomainId, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
         let not_empty = || conflict(Entity::Domain, "the domain still has principals");
         let mut tx = self.begin_write().await?;

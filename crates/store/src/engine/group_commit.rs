@@ -14,6 +14,7 @@
 //! An insert whose caller stops waiting is still written (as when a client disconnects after the
 //! commit). PostgreSQL commits concurrently on its own and does not use this.
 
+use std::marker::PhantomData;
 use std::sync::Mutex;
 
 use keyward_core::error::StoreError;
@@ -21,7 +22,7 @@ use keyward_core::model::{ApiKey, Operation};
 use keyward_core::store::StoreResult;
 use tokio::sync::{mpsc, oneshot};
 
-use super::Engine;
+use super::{Backend, SqlStore};
 
 /// Most inserts in one transaction: bounds how long the write lock is held at once.
 const MAX_BATCH: usize = 256;
@@ -33,33 +34,47 @@ struct Job {
 }
 
 /// The queue to the writer task, started on first use from the caller's runtime (and again if
-/// that runtime went away, as between tests).
-#[derive(Default)]
-pub(crate) struct KeyInserts {
+/// that runtime went away, as between tests). The writer runs on a store of backend `B`.
+pub(crate) struct KeyInserts<B> {
     queue: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    backend: PhantomData<fn() -> B>,
 }
 
-impl std::fmt::Debug for KeyInserts {
+impl<B> Default for KeyInserts<B> {
+    fn default() -> Self {
+        Self {
+            queue: Mutex::default(),
+            backend: PhantomData,
+        }
+    }
+}
+
+impl<B> std::fmt::Debug for KeyInserts<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("KeyInserts")
     }
 }
 
-impl KeyInserts {
-    /// Inserts through the writer task of `engine`; answers once the batch holding it committed.
-    pub async fn insert(&self, engine: &Engine, key: &ApiKey, op: &Operation) -> StoreResult<()> {
+impl<B: Backend> KeyInserts<B> {
+    /// Inserts through the writer task of `store`; answers once the batch holding it committed.
+    pub async fn insert(
+        &self,
+        store: &SqlStore<B>,
+        key: &ApiKey,
+        op: &Operation,
+    ) -> StoreResult<()> {
         let (done, answer) = oneshot::channel();
         let job = Job {
             key: key.clone(),
             op: op.clone(),
             done,
         };
-        self.enqueue(engine, job)?;
+        self.enqueue(store, job)?;
         answer.await.map_err(|_| lost(WRITER_GONE))?
     }
 
     /// Hands `job` to the writer, starting one when there is none (or it ended with its runtime).
-    fn enqueue(&self, engine: &Engine, job: Job) -> StoreResult<()> {
+    fn enqueue(&self, store: &SqlStore<B>, job: Job) -> StoreResult<()> {
         let mut queue = self
             .queue
             .lock()
@@ -72,7 +87,7 @@ impl KeyInserts {
             None => job,
         };
         let (sender, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(write(engine.direct(), receiver));
+        tokio::spawn(write(store.direct(), receiver));
         sender.send(job).map_err(|_| lost(WRITER_GONE))?;
         *queue = Some(sender);
         Ok(())
@@ -86,7 +101,7 @@ fn lost(what: &'static str) -> StoreError {
 }
 
 /// The writer: one transaction for whatever is waiting. Ends when the store is dropped.
-async fn write(engine: Engine, mut queue: mpsc::UnboundedReceiver<Job>) {
+async fn write<B: Backend>(store: SqlStore<B>, mut queue: mpsc::UnboundedReceiver<Job>) {
     while let Some(first) = queue.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -97,7 +112,7 @@ async fn write(engine: Engine, mut queue: mpsc::UnboundedReceiver<Job>) {
         }
         if jobs.len() > 1 {
             let pairs: Vec<(&ApiKey, &Operation)> = jobs.iter().map(|j| (&j.key, &j.op)).collect();
-            if engine.insert_keys_together(&pairs).await.is_ok() {
+            if store.insert_keys_together(&pairs).await.is_ok() {
                 for job in jobs {
                     let _ = job.done.send(Ok(()));
                 }
@@ -105,7 +120,7 @@ async fn write(engine: Engine, mut queue: mpsc::UnboundedReceiver<Job>) {
             }
         }
         for job in jobs {
-            let answer = engine.insert_key_now(&job.key, &job.op).await;
+            let answer = store.insert_key_now(&job.key, &job.op).await;
             let _ = job.done.send(answer);
         }
     }

@@ -1,11 +1,8 @@
 //! Keys and their secrets: the managed object and the verify path's one query.
 
-use std::collections::HashMap;
-
 use keyward_core::error::{Entity, StoreError};
-use keyward_core::ids::{DomainId, KeyId};
-use keyward_core::model::{ApiKey, Operation, SecretInfo};
-use keyward_core::query::{KeyField, Query};
+use keyward_core::ids::KeyId;
+use keyward_core::model::{ApiKey, Operation};
 use keyward_core::secret::SecretHash;
 use keyward_core::store::StoreResult;
 use sea_query::{
@@ -13,13 +10,11 @@ use sea_query::{
     SimpleExpr, UpdateStatement,
 };
 use sqlx::error::ErrorKind;
-use uuid::Uuid;
 
 use super::operations::{insert_operation, insert_operations};
 use super::retry::retrying;
-use super::{Engine, Tx};
+use super::{Backend, SqlStore, Tx};
 use crate::error::{conflict, corrupt, db_error, violation};
-use crate::query_sql;
 use crate::rows::{self, cidrs_json, token_set_json, Row};
 use crate::schema::{json, micros, opt_micros, ApiKeys, Dialect, KeySecrets, Stmt};
 
@@ -65,7 +60,7 @@ fn secret_write_error(error: sqlx::Error) -> StoreError {
 }
 
 /// The key, joined with its secrets (primary first), selected by `which`.
-fn key_with_secrets(dialect: Dialect, which: SimpleExpr) -> Stmt {
+pub(super) fn key_with_secrets(dialect: Dialect, which: SimpleExpr) -> Stmt {
     let secret = |column: KeySecrets| Expr::col((KeySecrets::Table, column));
     let mut select = SelectStatement::new();
     select
@@ -86,7 +81,7 @@ fn key_with_secrets(dialect: Dialect, which: SimpleExpr) -> Stmt {
 }
 
 /// Folds the rows of `key_with_secrets` (one per secret) back into one key.
-fn fold_key(found: &[Row]) -> anyhow::Result<Option<ApiKey>> {
+pub(super) fn fold_key(found: &[Row]) -> anyhow::Result<Option<ApiKey>> {
     let Some(first) = found.first() else {
         return Ok(None);
     };
@@ -231,16 +226,7 @@ fn hashes_of(key: &ApiKey) -> Vec<SecretHash> {
     key.secrets.iter().map(|secret| secret.hash).collect()
 }
 
-impl Engine {
-    /// Inserts a key with its secrets and operation; on SQLite through the group-commit writer
-    /// (`group_commit.rs`), which commits concurrent inserts together.
-    pub async fn insert_key(&self, key: &ApiKey, op: &Operation) -> StoreResult<()> {
-        match &self.key_inserts {
-            Some(group) => group.insert(self, key, op).await,
-            None => self.insert_key_now(key, op).await,
-        }
-    }
-
+impl<B: Backend> SqlStore<B> {
     /// One key in a transaction of its own.
     pub(super) async fn insert_key_now(&self, key: &ApiKey, op: &Operation) -> StoreResult<()> {
         retrying(Entity::Key, || self.insert_key_once(key, op)).await
@@ -283,24 +269,8 @@ impl Engine {
         tx.publish_key_change(&self.origin, &hashes_of(key)).await
     }
 
-    pub async fn key(&self, id: KeyId) -> StoreResult<Option<ApiKey>> {
-        let dialect = self.dialect();
-        let which = Expr::col((ApiKeys::Table, ApiKeys::Id)).eq(dialect.uuid(id.as_uuid()));
-        self.key_where(which).await
-    }
-
-    /// The key `id` only if it lives in `domain`: one statement matching both, so a key of
-    /// another domain misses exactly like a missing one (no products read, no row decoded).
-    pub async fn key_in_domain(&self, id: KeyId, domain: DomainId) -> StoreResult<Option<ApiKey>> {
-        let dialect = self.dialect();
-        let which = Expr::col((ApiKeys::Table, ApiKeys::Id))
-            .eq(dialect.uuid(id.as_uuid()))
-            .and(Expr::col((ApiKeys::Table, ApiKeys::DomainId)).eq(dialect.uuid(domain.as_uuid())));
-        self.key_where(which).await
-    }
-
     /// The one key `which` selects, with its secrets and accepted products.
-    async fn key_where(&self, which: SimpleExpr) -> StoreResult<Option<ApiKey>> {
+    pub(super) async fn key_where(&self, which: SimpleExpr) -> StoreResult<Option<ApiKey>> {
         let dialect = self.dialect();
         let found = self
             .fetch_all(key_with_secrets(dialect, which))
@@ -309,104 +279,9 @@ impl Engine {
         self.with_products(fold_key(&found).map_err(corrupt)?).await
     }
 
-    /// One statement: the key owning the secret with this hash, with all its secrets. Expired
-    /// secrets are found too; the verifier decides what expiry means.
-    pub async fn key_by_secret_hash(&self, hash: &SecretHash) -> StoreResult<Option<ApiKey>> {
-        let dialect = self.dialect();
-        let mut owner_of_hash = SelectStatement::new();
-        owner_of_hash
-            .column(KeySecrets::KeyId)
-            .from(KeySecrets::Table)
-            .and_where(Expr::col(KeySecrets::Hash).eq(hash.0.to_vec()));
-        let which = Expr::col((ApiKeys::Table, ApiKeys::Id)).in_subquery(owner_of_hash);
-        let found = self
-            .fetch_all(key_with_secrets(dialect, which))
-            .await
-            .map_err(|e| db_error(e, "looking up a key by secret hash"))?;
-        self.with_products(fold_key(&found).map_err(corrupt)?).await
-    }
-
-    /// Up to `query.limit + 1` keys with their secrets, read in one snapshot.
-    pub async fn list_keys(&self, query: &Query<KeyField>) -> StoreResult<Vec<ApiKey>> {
-        let dialect = self.dialect();
-        let page = query_sql::page(dialect, query).map_err(corrupt)?;
-        let mut tx = self.begin_read().await?;
-        let found = tx
-            .fetch_all(page)
-            .await
-            .map_err(|e| db_error(e, "listing keys"))?;
-        let mut keys: Vec<ApiKey> = found
-            .iter()
-            .map(rows::key)
-            .collect::<anyhow::Result<_>>()
-            .map_err(corrupt)?;
-        if keys.is_empty() {
-            return Ok(keys);
-        }
-        let mut select = SelectStatement::new();
-        select
-            .column(Asterisk)
-            .from(KeySecrets::Table)
-            .and_where(
-                Expr::col(KeySecrets::KeyId)
-                    .is_in(keys.iter().map(|k| dialect.uuid(k.id.as_uuid()))),
-            )
-            .order_by(KeySecrets::KeyId, Order::Asc)
-            .order_by(KeySecrets::Slot, Order::Asc);
-        let secret_rows = tx
-            .fetch_all(dialect.build(&select))
-            .await
-            .map_err(|e| db_error(e, "loading the secrets of a page of keys"))?;
-        let mut secrets: HashMap<Uuid, Vec<SecretInfo>> = HashMap::new();
-        for row in &secret_rows {
-            let key_id = row.key_id().map_err(corrupt)?;
-            let secret = rows::secret(row, "").map_err(corrupt)?;
-            secrets.entry(key_id).or_default().push(secret);
-        }
-        let ids: Vec<KeyId> = keys.iter().map(|k| k.id).collect();
-        let product_rows = tx
-            .fetch_all(super::subscriptions::accepted_products_stmt(dialect, &ids))
-            .await
-            .map_err(|e| db_error(e, "loading the products of a page of keys"))?;
-        let mut products = super::subscriptions::fold_accepted(&product_rows)?;
-        for key in &mut keys {
-            key.secrets = secrets.remove(&key.id.as_uuid()).unwrap_or_default();
-            key.products = products.remove(&key.id.as_uuid()).unwrap_or_default();
-        }
-        // A read-only transaction has nothing to commit; dropping it rolls back.
-        Ok(keys)
-    }
-
-    pub async fn count_keys(&self, query: &Query<KeyField>) -> StoreResult<u64> {
-        let stmt = query_sql::count(self.dialect(), query).map_err(corrupt)?;
-        let row = self
-            .fetch_optional(stmt)
-            .await
-            .map_err(|e| db_error(e, "counting keys"))?;
-        match row {
-            Some(row) => row.count().map_err(corrupt),
-            None => Ok(0),
-        }
-    }
-
-    /// Writes the key if its stored version is `expected_version` (else `Stale`, also when the
-    /// key is gone), replaces its secrets, and leaves `last_used_at` alone: that belongs to
-    /// `record_last_used`, and a management change must not move it back.
-    pub async fn update_key(
-        &self,
-        key: &ApiKey,
-        expected_version: i64,
-        op: &Operation,
-    ) -> StoreResult<()> {
-        retrying(Entity::Key, || {
-            self.update_key_once(key, expected_version, op)
-        })
-        .await
-    }
-
     /// `update_key`'s transaction. Its first statement, the `UPDATE` of the key row, takes the
     /// key's lock (`lock_key`) before the secrets are touched.
-    async fn update_key_once(
+    pub(super) async fn update_key_once(
         &self,
         key: &ApiKey,
         expected_version: i64,
@@ -454,15 +329,10 @@ impl Engine {
         tx.commit().await
     }
 
-    /// Deletes the key and its secrets; `Stale` when it is already gone.
-    pub async fn delete_key(&self, id: KeyId, op: &Operation) -> StoreResult<()> {
-        retrying(Entity::Key, || self.delete_key_once(id, op)).await
-    }
-
     /// `delete_key`'s transaction: the key row is locked before its secrets are removed, in the
     /// order every key write takes (`lock_key`). Removing the secrets first, as this once did,
     /// deadlocked against an update holding the key row and reaching for the secrets.
-    async fn delete_key_once(&self, id: KeyId, op: &Operation) -> StoreResult<()> {
+    pub(super) async fn delete_key_once(&self, id: KeyId, op: &Operation) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut delete = DeleteStatement::new();
         delete

@@ -2,15 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use keyward_core::error::Entity;
 use keyward_core::ids::KeyId;
 use keyward_core::store::StoreResult;
 use sea_query_binder::SqlxValues;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::retry::retrying;
-use super::Engine;
+use super::{Backend, SqlStore};
 use crate::error::db_error;
 use crate::schema::{micros, Dialect, Stmt};
 
@@ -18,15 +16,11 @@ use crate::schema::{micros, Dialect, Stmt};
 /// on bound parameters, big enough that a busy second is a handful of statements.
 const LAST_USED_CHUNK: usize = 500;
 
-impl Engine {
-    /// One transaction per batch, one statement per `LAST_USED_CHUNK` keys. Each key's latest
-    /// time wins, a stored time is only ever moved forward, and keys that are gone are skipped.
-    /// Rows are touched in id order so two nodes flushing at once cannot deadlock each other.
-    pub async fn record_last_used(&self, uses: &[(KeyId, OffsetDateTime)]) -> StoreResult<()> {
-        retrying(Entity::Key, || self.record_last_used_once(uses)).await
-    }
-
-    async fn record_last_used_once(&self, uses: &[(KeyId, OffsetDateTime)]) -> StoreResult<()> {
+impl<B: Backend> SqlStore<B> {
+    pub(super) async fn record_last_used_once(
+        &self,
+        uses: &[(KeyId, OffsetDateTime)],
+    ) -> StoreResult<()> {
         let mut latest: BTreeMap<Uuid, i64> = BTreeMap::new();
         for (id, at) in uses {
             let at = micros(*at);

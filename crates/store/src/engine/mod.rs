@@ -1,7 +1,8 @@
-//! The one implementation of the `Store` rules, shared by both backends. Statements are built
-//! with sea-query and rendered in the backend's dialect; running them and decoding rows are the
-//! only places that branch on the backend. `SqliteStore` and `PostgresStore` are thin shells that
-//! open a pool and hand it to an `Engine`.
+//! The one implementation of the `Store` rules, shared by both backends: [`SqlStore`], generic
+//! over a [`Backend`] that carries what differs (the pools, how a transaction starts, the change
+//! feed, the dialect statements are rendered in). `port.rs` implements `Store` for it, each
+//! method once; the files per entity hold their transactions and statement helpers. Decoding a
+//! row (`crate::rows`) and publishing a change (`Tx`) branch on the backend in their own place.
 
 mod access_keys;
 mod domains;
@@ -9,59 +10,80 @@ mod group_commit;
 mod keys;
 mod last_used;
 mod operations;
+mod port;
 mod principals;
 mod products;
 mod retry;
 mod stats;
 mod subscriptions;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use keyward_core::secret::SecretHash;
-use keyward_core::store::StoreResult;
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use keyward_core::store::{ChangeSink, StoreResult};
+use sqlx::{Postgres, Sqlite, Transaction};
 
 use crate::error::db_error;
 use crate::rows::Row;
 use crate::schema::{Dialect, Stmt};
 
-/// The connection pools of either backend.
-#[derive(Debug, Clone)]
-pub(crate) enum Pool {
-    /// SQLite allows one writer at a time. Every write transaction runs on the one connection of
-    /// `write`, so writers queue in order on the pool (asynchronously) instead of in SQLite's
-    /// busy handler, which sleeps and retries in growing steps; and that connection's page cache
-    /// stays warm, where another connection's commit would make a connection drop its own.
-    /// Reads run on `read`. An in-memory database has one connection, in both.
-    Sqlite {
-        read: SqlitePool,
-        write: SqlitePool,
-    },
-    Postgres(PgPool),
+/// What differs between SQLite and PostgreSQL beneath the shared rules: where statements run and
+/// how transactions start on them, the dialect they are rendered in, and whether other nodes can
+/// be told about changes. Implemented by `crate::sqlite::SqliteBackend` and
+/// `crate::postgres::PostgresBackend`.
+pub trait Backend: Clone + std::fmt::Debug + Send + Sync + 'static {
+    /// The SQL every statement is rendered in.
+    const DIALECT: Dialect;
+    /// Whether key inserts go through one writer that commits them in groups
+    /// (`group_commit.rs`): SQLite, whose writers queue anyway.
+    const GROUP_COMMITS_KEY_INSERTS: bool;
+
+    /// Starts a transaction that will write (see `SqlStore::begin_write`).
+    fn begin_write(&self) -> impl Future<Output = Result<Tx, sqlx::Error>> + Send;
+    /// Starts a read-only transaction with one snapshot (see `SqlStore::begin_read`).
+    fn begin_read(&self) -> impl Future<Output = Result<Tx, sqlx::Error>> + Send;
+    /// Runs a read outside any transaction; answers every row.
+    fn fetch_all(&self, stmt: Stmt) -> impl Future<Output = Result<Vec<Row>, sqlx::Error>> + Send;
+    /// Runs a read outside any transaction; answers the first row, if any.
+    fn fetch_optional(
+        &self,
+        stmt: Stmt,
+    ) -> impl Future<Output = Result<Option<Row>, sqlx::Error>> + Send;
+    /// `Store::watch_changes`: starts delivering other nodes' key changes (those not signed with
+    /// `origin`) to `sink`, or answers `false` when the backend has none to deliver.
+    fn watch_changes(&self, origin: Arc<str>, sink: ChangeSink) -> bool;
 }
 
-/// The shared store logic over one pool.
+/// A `Store` on a SQL database: the port's rules over one backend (`engine::Backend`, which only
+/// this crate can name). `crate::SqliteStore` and `crate::PostgresStore` name its two kinds;
+/// each opens its backend's pools.
 #[derive(Debug, Clone)]
-pub(crate) struct Engine {
-    pool: Pool,
+pub struct SqlStore<B> {
+    backend: B,
     /// Signs this store's change notifications, so its own listener can skip them.
     origin: Arc<str>,
-    /// SQLite: key inserts go through one writer that commits them in groups
-    /// (`group_commit.rs`). `None` on PostgreSQL and in that writer itself.
-    key_inserts: Option<Arc<group_commit::KeyInserts>>,
+    /// Key inserts go through one writer that commits them in groups (`group_commit.rs`) when
+    /// the backend asks for it. `None` otherwise and in that writer itself.
+    key_inserts: Option<Arc<group_commit::KeyInserts<B>>>,
 }
 
-impl Engine {
-    pub fn new(pool: Pool) -> Self {
-        let key_inserts = matches!(pool, Pool::Sqlite { .. }).then(Arc::default);
+impl<B: Backend> SqlStore<B> {
+    pub(crate) fn new(backend: B) -> Self {
+        let key_inserts = B::GROUP_COMMITS_KEY_INSERTS.then(Arc::default);
         Self {
-            pool,
+            backend,
             origin: crate::changes::new_origin().into(),
             key_inserts,
         }
     }
 
-    /// This engine, writing each key insert itself (the group-commit writer's own engine).
+    /// The backend this store runs on (its pools, for opening, migrating and closing).
+    pub(crate) fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    /// This store, writing each key insert itself (the group-commit writer's own store).
     fn direct(&self) -> Self {
         Self {
             key_inserts: None,
@@ -69,87 +91,36 @@ impl Engine {
         }
     }
 
-    /// The name this store's change notifications carry (see `crate::changes`).
-    pub fn origin(&self) -> Arc<str> {
-        Arc::clone(&self.origin)
-    }
-
     fn dialect(&self) -> Dialect {
-        match self.pool {
-            Pool::Sqlite { .. } => Dialect::Sqlite,
-            Pool::Postgres(_) => Dialect::Postgres,
-        }
+        B::DIALECT
     }
 
     /// Starts a transaction that will write. SQLite takes the write lock at `BEGIN IMMEDIATE`:
     /// a deferred transaction that reads first and writes later can fail with SQLITE_BUSY when
     /// another writer got in between, which no busy timeout can fix.
     async fn begin_write(&self) -> StoreResult<Tx> {
-        let tx = match &self.pool {
-            Pool::Sqlite { write, .. } => begin_detached(write, "BEGIN IMMEDIATE")
-                .await
-                .map(Tx::Sqlite),
-            Pool::Postgres(pool) => begin_detached(pool, "BEGIN").await.map(Tx::Postgres),
-        };
-        tx.map_err(|e| db_error(e, "starting a write transaction"))
+        self.backend
+            .begin_write()
+            .await
+            .map_err(|e| db_error(e, "starting a write transaction"))
     }
 
     /// Starts a read-only transaction, for reads of several statements that must agree (a page of
     /// keys and their secrets). PostgreSQL needs REPEATABLE READ for one snapshot across them;
     /// SQLite's WAL gives a deferred transaction one snapshot from its first read.
     async fn begin_read(&self) -> StoreResult<Tx> {
-        let tx = match &self.pool {
-            Pool::Sqlite { read, .. } => {
-                begin_detached(read, "BEGIN DEFERRED").await.map(Tx::Sqlite)
-            }
-            Pool::Postgres(pool) => {
-                begin_detached(pool, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    .await
-                    .map(Tx::Postgres)
-            }
-        };
-        tx.map_err(|e| db_error(e, "starting a read transaction"))
+        self.backend
+            .begin_read()
+            .await
+            .map_err(|e| db_error(e, "starting a read transaction"))
     }
 
     async fn fetch_all(&self, stmt: Stmt) -> Result<Vec<Row>, sqlx::Error> {
-        Ok(match &self.pool {
-            Pool::Sqlite { read, .. } => sqlx::query_with(&stmt.sql, stmt.values)
-                .fetch_all(read)
-                .await?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect(),
-            Pool::Postgres(pool) => sqlx::query_with(&stmt.sql, stmt.values)
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect(),
-        })
+        self.backend.fetch_all(stmt).await
     }
 
     async fn fetch_optional(&self, stmt: Stmt) -> Result<Option<Row>, sqlx::Error> {
-        Ok(match &self.pool {
-            Pool::Sqlite { read, .. } => sqlx::query_with(&stmt.sql, stmt.values)
-                .fetch_optional(read)
-                .await?
-                .map(Row::Sqlite),
-            Pool::Postgres(pool) => sqlx::query_with(&stmt.sql, stmt.values)
-                .fetch_optional(pool)
-                .await?
-                .map(Row::Postgres),
-        })
-    }
-
-    pub async fn ping(&self) -> StoreResult<()> {
-        let stmt = Stmt {
-            sql: "SELECT 1".to_owned(),
-            values: sea_query_binder::SqlxValues(sea_query::Values(Vec::new())),
-        };
-        self.fetch_optional(stmt)
-            .await
-            .map(drop)
-            .map_err(|e| db_error(e, "pinging the database"))
+        self.backend.fetch_optional(stmt).await
     }
 }
 
@@ -162,7 +133,7 @@ impl Engine {
 /// checkpointing the WAL past it (seen: 500s on lists and a WAL past 1.5 GB under load). In a task
 /// of its own, `begin` always completes; if the caller has gone, the transaction it made is
 /// dropped there and rolls back.
-async fn begin_detached<DB: sqlx::Database>(
+pub(crate) async fn begin_detached<DB: sqlx::Database>(
     pool: &sqlx::Pool<DB>,
     begin: &'static str,
 ) -> Result<Transaction<'static, DB>, sqlx::Error> {
@@ -177,7 +148,7 @@ async fn begin_detached<DB: sqlx::Database>(
 }
 
 /// An open transaction of either backend. Dropped without `commit`, it rolls back.
-pub(crate) enum Tx {
+pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -251,223 +222,3 @@ impl Tx {
         .map_err(|e| db_error(e, "committing"))
     }
 }
-
-/// Implements `Store` for a type with an `engine: Engine` field by delegating every method, and
-/// `watch_changes` to the type's own `start_change_feed`.
-macro_rules! delegate_store_to_engine {
-    ($store:ty) => {
-        const _: () = {
-            use keyward_core::ids::{DomainId, KeyId, OperationId, PrincipalId, ProductId};
-            use keyward_core::model::{
-                AccessKey, ApiKey, Domain, Operation, Principal, Product, Subscription,
-                SubscriptionStatus,
-            };
-            use keyward_core::query::{KeyField, OperationQuery, PrincipalField, Query};
-            use keyward_core::secret::SecretHash;
-            use keyward_core::store::{ChangeSink, Store, StoreResult};
-            use time::OffsetDateTime;
-
-            #[async_trait::async_trait]
-            impl Store for $store {
-                fn watch_changes(&self, sink: ChangeSink) -> bool {
-                    self.start_change_feed(sink)
-                }
-                async fn ping(&self) -> StoreResult<()> {
-                    self.engine.ping().await
-                }
-                async fn is_empty(&self) -> StoreResult<bool> {
-                    self.engine.is_empty().await
-                }
-                async fn insert_domain(&self, domain: &Domain, op: &Operation) -> StoreResult<()> {
-                    self.engine.insert_domain(domain, op).await
-                }
-                async fn domain(&self, id: DomainId) -> StoreResult<Option<Domain>> {
-                    self.engine.domain(id).await
-                }
-                async fn root_domain(&self) -> StoreResult<Option<Domain>> {
-                    self.engine.root_domain().await
-                }
-                async fn list_domains(
-                    &self,
-                    after: Option<DomainId>,
-                    limit: u32,
-                ) -> StoreResult<Vec<Domain>> {
-                    self.engine.list_domains(after, limit).await
-                }
-                async fn update_domain(&self, domain: &Domain, op: &Operation) -> StoreResult<()> {
-                    self.engine.update_domain(domain, op).await
-                }
-                async fn delete_domain(&self, id: DomainId, op: &Operation) -> StoreResult<()> {
-                    self.engine.delete_domain(id, op).await
-                }
-                async fn insert_principal(
-                    &self,
-                    principal: &Principal,
-                    op: &Operation,
-                ) -> StoreResult<()> {
-                    self.engine.insert_principal(principal, op).await
-                }
-                async fn principal(&self, id: PrincipalId) -> StoreResult<Option<Principal>> {
-                    self.engine.principal(id).await
-                }
-                async fn list_principals(
-                    &self,
-                    query: &Query<PrincipalField>,
-                ) -> StoreResult<Vec<Principal>> {
-                    self.engine.list_principals(query).await
-                }
-                async fn count_principals(
-                    &self,
-                    query: &Query<PrincipalField>,
-                ) -> StoreResult<u64> {
-                    self.engine.count_principals(query).await
-                }
-                async fn update_principal(
-                    &self,
-                    principal: &Principal,
-                    op: &Operation,
-                ) -> StoreResult<()> {
-                    self.engine.update_principal(principal, op).await
-                }
-                async fn delete_principal(
-                    &self,
-                    id: PrincipalId,
-                    op: &Operation,
-                ) -> StoreResult<()> {
-                    self.engine.delete_principal(id, op).await
-                }
-                async fn insert_key(&self, key: &ApiKey, op: &Operation) -> StoreResult<()> {
-                    self.engine.insert_key(key, op).await
-                }
-                async fn key(&self, id: KeyId) -> StoreResult<Option<ApiKey>> {
-                    self.engine.key(id).await
-                }
-                async fn key_in_domain(
-                    &self,
-                    id: KeyId,
-                    domain: DomainId,
-                ) -> StoreResult<Option<ApiKey>> {
-                    self.engine.key_in_domain(id, domain).await
-                }
-                async fn list_keys(&self, query: &Query<KeyField>) -> StoreResult<Vec<ApiKey>> {
-                    self.engine.list_keys(query).await
-                }
-                async fn count_keys(&self, query: &Query<KeyField>) -> StoreResult<u64> {
-                    self.engine.count_keys(query).await
-                }
-                async fn aggregate_keys(
-                    &self,
-                    query: &keyward_core::query::AggregateQuery<KeyField>,
-                ) -> StoreResult<Vec<keyward_core::query::AggregateRow>> {
-                    self.engine.aggregate_keys(query).await
-                }
-                async fn update_key(
-                    &self,
-                    key: &ApiKey,
-                    expected_version: i64,
-                    op: &Operation,
-                ) -> StoreResult<()> {
-                    self.engine.update_key(key, expected_version, op).await
-                }
-                async fn delete_key(&self, id: KeyId, op: &Operation) -> StoreResult<()> {
-                    self.engine.delete_key(id, op).await
-                }
-                async fn key_by_secret_hash(
-                    &self,
-                    hash: &SecretHash,
-                ) -> StoreResult<Option<ApiKey>> {
-                    self.engine.key_by_secret_hash(hash).await
-                }
-                async fn record_last_used(
-                    &self,
-                    uses: &[(KeyId, OffsetDateTime)],
-                ) -> StoreResult<()> {
-                    self.engine.record_last_used(uses).await
-                }
-                async fn insert_product(
-                    &self,
-                    product: &Product,
-                    op: &Operation,
-                ) -> StoreResult<()> {
-                    self.engine.insert_product(product, op).await
-                }
-                async fn product(&self, id: ProductId) -> StoreResult<Option<Product>> {
-                    self.engine.product(id).await
-                }
-                async fn list_products(
-                    &self,
-                    domain: DomainId,
-                    after: Option<ProductId>,
-                    limit: u32,
-                ) -> StoreResult<Vec<Product>> {
-                    self.engine.list_products(domain, after, limit).await
-                }
-                async fn delete_product(&self, id: ProductId, op: &Operation) -> StoreResult<()> {
-                    self.engine.delete_product(id, op).await
-                }
-                async fn subscription(
-                    &self,
-                    key: KeyId,
-                    product: ProductId,
-                ) -> StoreResult<Option<Subscription>> {
-                    self.engine.subscription(key, product).await
-                }
-                async fn key_subscriptions(&self, key: KeyId) -> StoreResult<Vec<Subscription>> {
-                    self.engine.key_subscriptions(key).await
-                }
-                async fn product_subscriptions(
-                    &self,
-                    product: ProductId,
-                    statuses: &[SubscriptionStatus],
-                ) -> StoreResult<Vec<Subscription>> {
-                    self.engine.product_subscriptions(product, statuses).await
-                }
-                async fn put_subscription(
-                    &self,
-                    subscription: &Subscription,
-                    expected: Option<SubscriptionStatus>,
-                    op: &Operation,
-                ) -> StoreResult<()> {
-                    self.engine
-                        .put_subscription(subscription, expected, op)
-                        .await
-                }
-                async fn delete_subscription(
-                    &self,
-                    key: KeyId,
-                    product: ProductId,
-                    expected: SubscriptionStatus,
-                    op: &Operation,
-                ) -> StoreResult<()> {
-                    self.engine
-                        .delete_subscription(key, product, expected, op)
-                        .await
-                }
-                async fn insert_access_key(
-                    &self,
-                    access_key: &AccessKey,
-                    op: &Operation,
-                ) -> StoreResult<()> {
-                    self.engine.insert_access_key(access_key, op).await
-                }
-                async fn access_key(&self, id: &str) -> StoreResult<Option<AccessKey>> {
-                    self.engine.access_key(id).await
-                }
-                async fn delete_access_key(&self, id: &str, op: &Operation) -> StoreResult<()> {
-                    self.engine.delete_access_key(id, op).await
-                }
-                async fn operation(&self, id: OperationId) -> StoreResult<Option<Operation>> {
-                    self.engine.operation(id).await
-                }
-                async fn list_operations(
-                    &self,
-                    query: &OperationQuery,
-                ) -> StoreResult<Vec<Operation>> {
-                    self.engine.list_operations(query).await
-                }
-            }
-        };
-    };
-}
-
-pub(crate) use delegate_store_to_engine;

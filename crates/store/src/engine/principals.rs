@@ -3,19 +3,13 @@
 use keyward_core::error::{Entity, StoreError};
 use keyward_core::ids::PrincipalId;
 use keyward_core::model::{Operation, Principal};
-use keyward_core::query::{PrincipalField, Query};
 use keyward_core::store::StoreResult;
-use sea_query::{
-    Asterisk, DeleteStatement, Expr, InsertStatement, SelectStatement, UpdateStatement,
-};
+use sea_query::{DeleteStatement, Expr, InsertStatement, SelectStatement, UpdateStatement};
 use sqlx::error::ErrorKind;
 
 use super::operations::insert_operation;
-use super::retry::retrying;
-use super::Engine;
-use crate::error::{conflict, corrupt, db_error, violation};
-use crate::query_sql;
-use crate::rows;
+use super::{Backend, SqlStore};
+use crate::error::{conflict, db_error, violation};
 use crate::schema::{micros, ApiKeys, Principals};
 
 fn name_taken(principal: &Principal) -> StoreError {
@@ -28,15 +22,8 @@ fn name_taken(principal: &Principal) -> StoreError {
     )
 }
 
-impl Engine {
-    pub async fn insert_principal(&self, principal: &Principal, op: &Operation) -> StoreResult<()> {
-        retrying(Entity::Principal, || {
-            self.insert_principal_once(principal, op)
-        })
-        .await
-    }
-
-    async fn insert_principal_once(
+impl<B: Backend> SqlStore<B> {
+    pub(super) async fn insert_principal_once(
         &self,
         principal: &Principal,
         op: &Operation,
@@ -79,61 +66,7 @@ impl Engine {
         tx.commit().await
     }
 
-    pub async fn principal(&self, id: PrincipalId) -> StoreResult<Option<Principal>> {
-        let dialect = self.dialect();
-        let mut select = SelectStatement::new();
-        select
-            .column(Asterisk)
-            .from(Principals::Table)
-            .and_where(Expr::col(Principals::Id).eq(dialect.uuid(id.as_uuid())));
-        let row = self
-            .fetch_optional(dialect.build(&select))
-            .await
-            .map_err(|e| db_error(e, "loading a principal"))?;
-        row.as_ref()
-            .map(rows::principal)
-            .transpose()
-            .map_err(corrupt)
-    }
-
-    /// Up to `query.limit + 1` rows.
-    pub async fn count_principals(&self, query: &Query<PrincipalField>) -> StoreResult<u64> {
-        let stmt = query_sql::count(self.dialect(), query).map_err(corrupt)?;
-        let row = self
-            .fetch_optional(stmt)
-            .await
-            .map_err(|e| db_error(e, "counting principals"))?;
-        match row {
-            Some(row) => row.count().map_err(corrupt),
-            None => Ok(0),
-        }
-    }
-
-    pub async fn list_principals(
-        &self,
-        query: &Query<PrincipalField>,
-    ) -> StoreResult<Vec<Principal>> {
-        let stmt = query_sql::page(self.dialect(), query).map_err(corrupt)?;
-        let found = self
-            .fetch_all(stmt)
-            .await
-            .map_err(|e| db_error(e, "listing principals"))?;
-        found
-            .iter()
-            .map(rows::principal)
-            .collect::<anyhow::Result<_>>()
-            .map_err(corrupt)
-    }
-
-    /// Writes everything but the id, the domain and the creation time. `Stale` when it is gone.
-    pub async fn update_principal(&self, principal: &Principal, op: &Operation) -> StoreResult<()> {
-        retrying(Entity::Principal, || {
-            self.update_principal_once(principal, op)
-        })
-        .await
-    }
-
-    async fn update_principal_once(
+    pub(super) async fn update_principal_once(
         &self,
         principal: &Principal,
         op: &Operation,
@@ -168,13 +101,11 @@ impl Engine {
         tx.commit().await
     }
 
-    /// `Conflict` while it owns keys (the foreign key backs the check up against a racing key
-    /// insert); `Stale` when it is already gone.
-    pub async fn delete_principal(&self, id: PrincipalId, op: &Operation) -> StoreResult<()> {
-        retrying(Entity::Principal, || self.delete_principal_once(id, op)).await
-    }
-
-    async fn delete_principal_once(&self, id: PrincipalId, op: &Operation) -> StoreResult<()> {
+    pub(super) async fn delete_principal_once(
+        &self,
+        id: PrincipalId,
+        op: &Operation,
+    ) -> StoreResult<()> {
         let dialect = self.dialect();
         let owns_keys = || conflict(Entity::Principal, "the principal still owns keys");
         let mut tx = self.begin_write().await?;

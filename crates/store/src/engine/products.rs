@@ -5,19 +5,18 @@ use keyward_core::error::{Entity, StoreError};
 use keyward_core::ids::{DomainId, ProductId};
 use keyward_core::model::{Description, Name, Operation, Product};
 use keyward_core::store::StoreResult;
-use sea_query::{Asterisk, DeleteStatement, Expr, Iden, InsertStatement, Order, SelectStatement};
+use sea_query::{DeleteStatement, Expr, Iden, InsertStatement, SelectStatement};
 use sqlx::error::ErrorKind;
 
 use super::operations::insert_operation;
-use super::retry::retrying;
 use super::subscriptions::Subscriptions;
-use super::Engine;
-use crate::error::{conflict, corrupt, db_error, violation};
+use super::{Backend, SqlStore};
+use crate::error::{conflict, db_error, violation};
 use crate::rows::Row;
 use crate::schema::micros;
 
 #[derive(Iden, Clone, Copy)]
-enum Products {
+pub(super) enum Products {
     Table,
     Id,
     DomainId,
@@ -27,7 +26,7 @@ enum Products {
     UpdatedAt,
 }
 
-fn product_row(row: &Row) -> anyhow::Result<Product> {
+pub(super) fn product_row(row: &Row) -> anyhow::Result<Product> {
     Ok(Product {
         id: ProductId::from_uuid(row.uuid("id")?),
         domain: DomainId::from_uuid(row.uuid("domain_id")?),
@@ -38,12 +37,12 @@ fn product_row(row: &Row) -> anyhow::Result<Product> {
     })
 }
 
-impl Engine {
-    pub async fn insert_product(&self, product: &Product, op: &Operation) -> StoreResult<()> {
-        retrying(Entity::Product, || self.insert_product_once(product, op)).await
-    }
-
-    async fn insert_product_once(&self, product: &Product, op: &Operation) -> StoreResult<()> {
+impl<B: Backend> SqlStore<B> {
+    pub(super) async fn insert_product_once(
+        &self,
+        product: &Product,
+        op: &Operation,
+    ) -> StoreResult<()> {
         let dialect = self.dialect();
         let mut insert = InsertStatement::new();
         insert
@@ -84,54 +83,11 @@ impl Engine {
         tx.commit().await
     }
 
-    pub async fn product(&self, id: ProductId) -> StoreResult<Option<Product>> {
-        let dialect = self.dialect();
-        let mut select = SelectStatement::new();
-        select
-            .column(Asterisk)
-            .from(Products::Table)
-            .and_where(Expr::col(Products::Id).eq(dialect.uuid(id.as_uuid())));
-        let row = self
-            .fetch_optional(dialect.build(&select))
-            .await
-            .map_err(|e| db_error(e, "loading a product"))?;
-        row.as_ref().map(product_row).transpose().map_err(corrupt)
-    }
-
-    pub async fn list_products(
+    pub(super) async fn delete_product_once(
         &self,
-        domain: DomainId,
-        after: Option<ProductId>,
-        limit: u32,
-    ) -> StoreResult<Vec<Product>> {
-        let dialect = self.dialect();
-        let mut select = SelectStatement::new();
-        select
-            .column(Asterisk)
-            .from(Products::Table)
-            .and_where(Expr::col(Products::DomainId).eq(dialect.uuid(domain.as_uuid())));
-        if let Some(after) = after {
-            select.and_where(Expr::col(Products::Id).gt(dialect.uuid(after.as_uuid())));
-        }
-        select
-            .order_by(Products::Id, Order::Asc)
-            .limit(u64::from(limit) + 1);
-        let found = self
-            .fetch_all(dialect.build(&select))
-            .await
-            .map_err(|e| db_error(e, "listing products"))?;
-        found
-            .iter()
-            .map(product_row)
-            .collect::<anyhow::Result<_>>()
-            .map_err(corrupt)
-    }
-
-    pub async fn delete_product(&self, id: ProductId, op: &Operation) -> StoreResult<()> {
-        retrying(Entity::Product, || self.delete_product_once(id, op)).await
-    }
-
-    async fn delete_product_once(&self, id: ProductId, op: &Operation) -> StoreResult<()> {
+        id: ProductId,
+        op: &Operation,
+    ) -> StoreResult<()> {
         let dialect = self.dialect();
         let in_use = || conflict(Entity::Product, "keys are still subscribed to the product");
         let mut tx = self.begin_write().await?;

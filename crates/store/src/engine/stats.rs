@@ -8,11 +8,8 @@ use keyward_core::query::{
     AggregateOp, AggregateQuery, AggregateRow, AggregateValue, FieldKind, KeyField, QueryField,
     Value,
 };
-use keyward_core::store::StoreResult;
 use sea_query::{Alias, Asterisk, Expr, Func, NullOrdering, Order, SelectStatement};
 
-use super::Engine;
-use crate::error::{corrupt, db_error};
 use crate::query_sql::{col, filter, in_domain, ListField};
 use crate::rows::Row;
 use crate::schema::{from_micros, Dialect, Stmt};
@@ -43,7 +40,7 @@ pub(crate) fn compile(dialect: Dialect, query: &AggregateQuery<KeyField>) -> any
 }
 
 /// One result row as the core's [`AggregateRow`].
-fn decode(row: &Row, query: &AggregateQuery<KeyField>) -> anyhow::Result<AggregateRow> {
+pub(super) fn decode(row: &Row, query: &AggregateQuery<KeyField>) -> anyhow::Result<AggregateRow> {
     let mut group = Vec::with_capacity(query.group_by.len());
     for (i, field) in query.group_by.iter().enumerate() {
         let column = format!("g{i}");
@@ -78,21 +75,4 @@ fn decode(row: &Row, query: &AggregateQuery<KeyField>) -> anyhow::Result<Aggrega
         });
     }
     Ok(AggregateRow { group, values })
-}
-
-impl Engine {
-    pub async fn aggregate_keys(
-        &self,
-        query: &AggregateQuery<KeyField>,
-    ) -> StoreResult<Vec<AggregateRow>> {
-        let stmt = compile(self.dialect(), query).map_err(corrupt)?;
-        let rows = self
-            .fetch_all(stmt)
-            .await
-            .map_err(|e| db_error(e, "aggregating keys"))?;
-        rows.iter()
-            .map(|row| decode(row, query))
-            .collect::<anyhow::Result<_>>()
-            .map_err(corrupt)
-    }
 }

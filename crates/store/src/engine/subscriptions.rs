@@ -4,21 +4,20 @@
 
 use std::collections::HashMap;
 
-use keyward_core::error::{Entity, StoreError};
+use keyward_core::error::StoreError;
 use keyward_core::ids::{KeyId, ProductId};
 use keyward_core::model::{ApiKey, Operation, Subscription, SubscriptionStatus};
 use keyward_core::secret::SecretHash;
 use keyward_core::store::StoreResult;
 use sea_query::{
-    Asterisk, DeleteStatement, Expr, Iden, InsertStatement, Order, SelectStatement, UpdateStatement,
+    DeleteStatement, Expr, Iden, InsertStatement, Order, SelectStatement, UpdateStatement,
 };
 use sqlx::error::ErrorKind;
 use uuid::Uuid;
 
 use super::keys::lock_key;
 use super::operations::insert_operation;
-use super::retry::retrying;
-use super::{Engine, Tx};
+use super::{Backend, SqlStore, Tx};
 use crate::error::{corrupt, db_error, violation};
 use crate::rows::{self, Row};
 use crate::schema::{micros, Dialect, KeySecrets, Stmt};
@@ -33,7 +32,7 @@ pub(super) enum Subscriptions {
     UpdatedAt,
 }
 
-fn subscription_row(row: &Row) -> anyhow::Result<Subscription> {
+pub(super) fn subscription_row(row: &Row) -> anyhow::Result<Subscription> {
     Ok(Subscription {
         key_id: KeyId::from_uuid(row.uuid("key_id")?),
         product_id: ProductId::from_uuid(row.uuid("product_id")?),
@@ -90,7 +89,7 @@ async fn publish_key(tx: &mut Tx, dialect: Dialect, origin: &str, id: KeyId) -> 
     tx.publish_key_change(origin, &hashes).await
 }
 
-fn which_subscription(
+pub(super) fn which_subscription(
     dialect: Dialect,
     key: KeyId,
     product: ProductId,
@@ -101,7 +100,7 @@ fn which_subscription(
     ]
 }
 
-impl Engine {
+impl<B: Backend> SqlStore<B> {
     /// Fills `key.products` (the verify path reads it through `key_by_secret_hash`).
     pub(super) async fn with_products(&self, key: Option<ApiKey>) -> StoreResult<Option<ApiKey>> {
         let Some(mut key) = key else {
@@ -117,59 +116,7 @@ impl Engine {
         Ok(Some(key))
     }
 
-    pub async fn subscription(
-        &self,
-        key: KeyId,
-        product: ProductId,
-    ) -> StoreResult<Option<Subscription>> {
-        let dialect = self.dialect();
-        let mut select = SelectStatement::new();
-        select.column(Asterisk).from(Subscriptions::Table);
-        for condition in which_subscription(dialect, key, product) {
-            select.and_where(condition);
-        }
-        let row = self
-            .fetch_optional(dialect.build(&select))
-            .await
-            .map_err(|e| db_error(e, "loading a subscription"))?;
-        row.as_ref()
-            .map(subscription_row)
-            .transpose()
-            .map_err(corrupt)
-    }
-
-    pub async fn key_subscriptions(&self, key: KeyId) -> StoreResult<Vec<Subscription>> {
-        let dialect = self.dialect();
-        let mut select = SelectStatement::new();
-        select
-            .column(Asterisk)
-            .from(Subscriptions::Table)
-            .and_where(Expr::col(Subscriptions::KeyId).eq(dialect.uuid(key.as_uuid())))
-            .order_by(Subscriptions::ProductId, Order::Asc);
-        self.subscriptions(dialect.build(&select)).await
-    }
-
-    pub async fn product_subscriptions(
-        &self,
-        product: ProductId,
-        statuses: &[SubscriptionStatus],
-    ) -> StoreResult<Vec<Subscription>> {
-        let dialect = self.dialect();
-        let mut select = SelectStatement::new();
-        select
-            .column(Asterisk)
-            .from(Subscriptions::Table)
-            .and_where(Expr::col(Subscriptions::ProductId).eq(dialect.uuid(product.as_uuid())));
-        if !statuses.is_empty() {
-            select.and_where(
-                Expr::col(Subscriptions::Status).is_in(statuses.iter().map(|s| s.as_str())),
-            );
-        }
-        select.order_by(Subscriptions::KeyId, Order::Asc);
-        self.subscriptions(dialect.build(&select)).await
-    }
-
-    async fn subscriptions(&self, stmt: Stmt) -> StoreResult<Vec<Subscription>> {
+    pub(super) async fn subscriptions(&self, stmt: Stmt) -> StoreResult<Vec<Subscription>> {
         let found = self
             .fetch_all(stmt)
             .await
@@ -181,20 +128,8 @@ impl Engine {
             .map_err(corrupt)
     }
 
-    pub async fn put_subscription(
-        &self,
-        subscription: &Subscription,
-        expected: Option<SubscriptionStatus>,
-        op: &Operation,
-    ) -> StoreResult<()> {
-        retrying(Entity::Subscription, || {
-            self.put_subscription_once(subscription, expected, op)
-        })
-        .await
-    }
-
     /// `put_subscription`'s transaction, which locks the key first like every key write.
-    async fn put_subscription_once(
+    pub(super) async fn put_subscription_once(
         &self,
         subscription: &Subscription,
         expected: Option<SubscriptionStatus>,
@@ -256,21 +191,8 @@ impl Engine {
         tx.commit().await
     }
 
-    pub async fn delete_subscription(
-        &self,
-        key: KeyId,
-        product: ProductId,
-        expected: SubscriptionStatus,
-        op: &Operation,
-    ) -> StoreResult<()> {
-        retrying(Entity::Subscription, || {
-            self.delete_subscription_once(key, product, expected, op)
-        })
-        .await
-    }
-
     /// `delete_subscription`'s transaction, which locks the key first like every key write.
-    async fn delete_subscription_once(
+    pub(super) async fn delete_subscription_once(
         &self,
         key: KeyId,
         product: ProductId,
