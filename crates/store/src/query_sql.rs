@@ -23,7 +23,7 @@ use sea_query::{
 };
 use uuid::Uuid;
 
-use crate::schema::{micros, ApiKeys, Dialect, Principals, Stmt};
+use crate::schema::{micros, ApiKeys, Dialect, Principals, Stmt, Subscriptions};
 
 /// A field of a list that lives in one table.
 pub(crate) trait ListField: QueryField {
@@ -117,15 +117,6 @@ impl ListField for KeyField {
             .and_where(status);
         Ok(Some(Expr::exists(exists)))
     }
-}
-
-/// The subscriptions table, as the key list's subquery names it.
-#[derive(sea_query::Iden)]
-enum Subscriptions {
-    Table,
-    KeyId,
-    ProductId,
-    Status,
 }
 
 impl ListField for PrincipalField {

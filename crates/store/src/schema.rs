@@ -31,6 +31,16 @@ pub(crate) enum Principals {
 }
 
 #[derive(Iden, Clone, Copy)]
+pub(crate) enum Subscriptions {
+    Table,
+    KeyId,
+    ProductId,
+    Status,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
 pub(crate) enum ApiKeys {
     Table,
     Id,

@@ -25,12 +25,12 @@ use super::keys::{fold_key, key_with_secrets};
 use super::products::{product_row, Products};
 use super::retry::retrying;
 use super::stats::{compile, decode};
-use super::subscriptions::{subscription_row, which_subscription, Subscriptions};
+use super::subscriptions::{subscription_row, which_subscription};
 use super::{Backend, SqlStore};
 use crate::error::{corrupt, db_error};
 use crate::query_sql;
 use crate::rows;
-use crate::schema::{ApiKeys, Domains, KeySecrets, Operations, Principals, Stmt};
+use crate::schema::{ApiKeys, Domains, KeySecrets, Operations, Principals, Stmt, Subscriptions};
 
 #[async_trait]
 impl<B: Backend> Store for SqlStore<B> {

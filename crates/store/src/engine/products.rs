@@ -9,11 +9,10 @@ use sea_query::{DeleteStatement, Expr, Iden, InsertStatement, SelectStatement};
 use sqlx::error::ErrorKind;
 
 use super::operations::insert_operation;
-use super::subscriptions::Subscriptions;
 use super::{Backend, SqlStore};
 use crate::error::{conflict, db_error, violation};
 use crate::rows::Row;
-use crate::schema::micros;
+use crate::schema::{micros, Subscriptions};
 
 #[derive(Iden, Clone, Copy)]
 pub(super) enum Products {

@@ -9,9 +9,7 @@ use keyward_core::ids::{KeyId, ProductId};
 use keyward_core::model::{ApiKey, Operation, Subscription, SubscriptionStatus};
 use keyward_core::secret::SecretHash;
 use keyward_core::store::StoreResult;
-use sea_query::{
-    DeleteStatement, Expr, Iden, InsertStatement, Order, SelectStatement, UpdateStatement,
-};
+use sea_query::{DeleteStatement, Expr, InsertStatement, Order, SelectStatement, UpdateStatement};
 use sqlx::error::ErrorKind;
 use uuid::Uuid;
 
@@ -20,17 +18,7 @@ use super::operations::insert_operation;
 use super::{Backend, SqlStore, Tx};
 use crate::error::{corrupt, db_error, violation};
 use crate::rows::{self, Row};
-use crate::schema::{micros, Dialect, KeySecrets, Stmt};
-
-#[derive(Iden, Clone, Copy)]
-pub(super) enum Subscriptions {
-    Table,
-    KeyId,
-    ProductId,
-    Status,
-    CreatedAt,
-    UpdatedAt,
-}
+use crate::schema::{micros, Dialect, KeySecrets, Stmt, Subscriptions};
 
 pub(super) fn subscription_row(row: &Row) -> anyhow::Result<Subscription> {
     Ok(Subscription {
