@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::error::ValidationError;
 use crate::ids::{DomainId, PrincipalId, ProductId};
 use crate::model::chars::{has_refused_control, to_nfc, Controls};
-use crate::model::SubscriptionStatus;
+use crate::model::{KeyState, KeyType, PrincipalKind, SubscriptionStatus};
 
 mod aggregate;
 pub use aggregate::{
@@ -508,149 +508,93 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// Fields of a key list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyField {
-    Id,
-    Name,
-    Description,
-    Owner,
-    Type,
-    State,
-    Role,
-    Scope,
-    CreatedAt,
-    UpdatedAt,
-    ExpiresAt,
-    LastUsedAt,
-    LastRotatedAt,
-    /// The status of the key's subscription to one product (none when it has no subscription).
-    /// No dialect can name it (it is not in [`QueryField::all`]) and it does not sort: the core
-    /// builds it with [`Filter::subscribed`] for the faces that search a product's keys, and the
-    /// store runs it as a subquery in the same statement as the rest of the filter.
-    Subscription(ProductId),
+/// Declares a list's fields from one table: each field once, with its name in every dialect, its
+/// kind and whether lists sort by it. `core_built` fields carry a value, are built by the core
+/// only (no dialect can name them: they are not in [`QueryField::all`]) and never sort.
+macro_rules! list_fields {
+    (
+        $(#[$meta:meta])* $name:ident {
+            $($variant:ident => $text:literal, $kind:expr, sortable: $sortable:literal;)+
+        }
+        $(core_built {
+            $($(#[$built_doc:meta])* $built:ident($built_ty:ty) => $built_text:literal, $built_kind:expr;)+
+        })?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant,)+
+            $($($(#[$built_doc])* $built($built_ty),)+)?
+        }
+
+        impl QueryField for $name {
+            fn kind(self) -> FieldKind {
+                match self {
+                    $($name::$variant => $kind,)+
+                    $($($name::$built(_) => $built_kind,)+)?
+                }
+            }
+
+            fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                    $($($name::$built(_) => $built_text,)+)?
+                }
+            }
+
+            fn parse(name: &str) -> Option<Self> {
+                Self::all().iter().copied().find(|f| f.name() == name)
+            }
+
+            fn all() -> &'static [Self] {
+                &[$($name::$variant),+]
+            }
+
+            fn sortable(self) -> bool {
+                match self {
+                    $($name::$variant => $sortable,)+
+                    $($($name::$built(_) => false,)+)?
+                }
+            }
+        }
+    };
 }
 
-impl QueryField for KeyField {
-    fn kind(self) -> FieldKind {
-        use KeyField::*;
-        match self {
-            Id | Owner => FieldKind::Id,
-            Name | Description => FieldKind::Text,
-            Type => FieldKind::Enum(&["user", "system", "delegation", "domain"]),
-            State => FieldKind::Enum(&["enabled", "disabled"]),
-            Role | Scope => FieldKind::TokenSet,
-            CreatedAt | UpdatedAt => FieldKind::Time { nullable: false },
-            ExpiresAt | LastUsedAt | LastRotatedAt => FieldKind::Time { nullable: true },
-            Subscription(_) => FieldKind::Enum(SubscriptionStatus::WORDS),
-        }
+list_fields! {
+    /// Fields of a key list.
+    KeyField {
+        Id => "id", FieldKind::Id, sortable: true;
+        Name => "name", FieldKind::Text, sortable: true;
+        Description => "description", FieldKind::Text, sortable: false;
+        Owner => "owner", FieldKind::Id, sortable: true;
+        Type => "type", FieldKind::Enum(KeyType::WORDS), sortable: true;
+        State => "state", FieldKind::Enum(KeyState::WORDS), sortable: true;
+        Role => "role", FieldKind::TokenSet, sortable: false;
+        Scope => "scope", FieldKind::TokenSet, sortable: false;
+        CreatedAt => "created_at", FieldKind::Time { nullable: false }, sortable: true;
+        UpdatedAt => "updated_at", FieldKind::Time { nullable: false }, sortable: true;
+        ExpiresAt => "expires_at", FieldKind::Time { nullable: true }, sortable: true;
+        LastUsedAt => "last_used_at", FieldKind::Time { nullable: true }, sortable: true;
+        LastRotatedAt => "last_rotated_at", FieldKind::Time { nullable: true }, sortable: true;
     }
-
-    fn name(self) -> &'static str {
-        use KeyField::*;
-        match self {
-            Id => "id",
-            Name => "name",
-            Description => "description",
-            Owner => "owner",
-            Type => "type",
-            State => "state",
-            Role => "role",
-            Scope => "scope",
-            CreatedAt => "created_at",
-            UpdatedAt => "updated_at",
-            ExpiresAt => "expires_at",
-            LastUsedAt => "last_used_at",
-            LastRotatedAt => "last_rotated_at",
-            Subscription(_) => "subscription",
-        }
-    }
-
-    fn parse(name: &str) -> Option<Self> {
-        Self::all().iter().copied().find(|f| f.name() == name)
-    }
-
-    fn all() -> &'static [Self] {
-        use KeyField::*;
-        &[
-            Id,
-            Name,
-            Description,
-            Owner,
-            Type,
-            State,
-            Role,
-            Scope,
-            CreatedAt,
-            UpdatedAt,
-            ExpiresAt,
-            LastUsedAt,
-            LastRotatedAt,
-        ]
-    }
-
-    fn sortable(self) -> bool {
-        !matches!(
-            self,
-            KeyField::Role | KeyField::Scope | KeyField::Description | KeyField::Subscription(_)
-        )
+    core_built {
+        /// The status of the key's subscription to one product (none when it has no
+        /// subscription), built with [`Filter::subscribed`] for the faces that search a product's
+        /// keys; the store runs it as a subquery in the same statement as the rest of the filter.
+        Subscription(ProductId) => "subscription", FieldKind::Enum(SubscriptionStatus::WORDS);
     }
 }
 
-/// Fields of a principal list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PrincipalField {
-    Id,
-    Name,
-    Description,
-    Kind,
-    External,
-    CreatedAt,
-    UpdatedAt,
-}
-
-impl QueryField for PrincipalField {
-    fn kind(self) -> FieldKind {
-        use PrincipalField::*;
-        match self {
-            Id => FieldKind::Id,
-            Name | Description => FieldKind::Text,
-            Kind => FieldKind::Enum(&["user", "service_account"]),
-            External => FieldKind::Bool,
-            CreatedAt | UpdatedAt => FieldKind::Time { nullable: false },
-        }
-    }
-
-    fn name(self) -> &'static str {
-        use PrincipalField::*;
-        match self {
-            Id => "id",
-            Name => "name",
-            Description => "description",
-            Kind => "kind",
-            External => "external",
-            CreatedAt => "created_at",
-            UpdatedAt => "updated_at",
-        }
-    }
-
-    fn parse(name: &str) -> Option<Self> {
-        Self::all().iter().copied().find(|f| f.name() == name)
-    }
-
-    fn all() -> &'static [Self] {
-        use PrincipalField::*;
-        &[Id, Name, Description, Kind, External, CreatedAt, UpdatedAt]
-    }
-
-    fn sortable(self) -> bool {
-        matches!(
-            self,
-            PrincipalField::Id
-                | PrincipalField::Name
-                | PrincipalField::CreatedAt
-                | PrincipalField::UpdatedAt
-        )
+list_fields! {
+    /// Fields of a principal list.
+    PrincipalField {
+        Id => "id", FieldKind::Id, sortable: true;
+        Name => "name", FieldKind::Text, sortable: true;
+        Description => "description", FieldKind::Text, sortable: false;
+        Kind => "kind", FieldKind::Enum(PrincipalKind::WORDS), sortable: false;
+        External => "external", FieldKind::Bool, sortable: false;
+        CreatedAt => "created_at", FieldKind::Time { nullable: false }, sortable: true;
+        UpdatedAt => "updated_at", FieldKind::Time { nullable: false }, sortable: true;
     }
 }
 
