@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use keyward_api::ApiState;
 use keyward_core::model::SubscriptionStatus;
+use keyward_core::secret::PresentedSecret;
 
 use super::auth::{Admin, NcpJson};
 use super::error::NcpError;
@@ -63,7 +64,7 @@ pub async fn search(
         Some(value) => Some(
             state
                 .core
-                .find_key_by_secret(&caller, product.domain, value)
+                .find_key_by_secret(&caller, product.domain, PresentedSecret::new(value))
                 .await?
                 .map(|k| k.id),
         ),
