@@ -17,6 +17,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, Extensions, HeaderMap, StatusCode};
 use keyward_core::auth::Caller;
+use keyward_core::secret::PresentedSecret;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode};
@@ -30,7 +31,9 @@ impl FromRequestParts<ApiState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let secret = bearer_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        let secret = bearer_token(&parts.headers)
+            .map(PresentedSecret::new)
+            .ok_or_else(ApiError::unauthenticated)?;
         let ip = client_address(&parts.extensions, &parts.headers, state);
         let caller = state.core.authenticate(secret, ip).await?;
         Ok(Auth(caller))

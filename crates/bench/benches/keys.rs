@@ -14,6 +14,7 @@ use keyward_core::auth::Caller;
 use keyward_core::ids::PrincipalId;
 use keyward_core::model::Name;
 use keyward_core::query::{KeyField, Sort};
+use keyward_core::secret::PresentedSecret;
 use keyward_core::service::NewKey;
 use keyward_core::Keyward;
 
@@ -72,7 +73,7 @@ fn keys(c: &mut Criterion) {
         let path = fixture::fixtures_root().join("work").join("keys.db");
         let core = fixture.open_copy(&path).await.expect("a core on a copy");
         let caller = core
-            .authenticate(&fixture.admin_secret, None)
+            .authenticate(PresentedSecret::new(&fixture.admin_secret), None)
             .await
             .expect("the admin key");
         Setup {

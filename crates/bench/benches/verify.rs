@@ -9,6 +9,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use futures_util::FutureExt as _;
 use keyward_bench::fixture::{self, Fixture};
+use keyward_core::secret::PresentedSecret;
 use keyward_core::secret::SecretToken;
 use keyward_core::verify::{Reason, VerifyRequest};
 use keyward_core::Keyward;
@@ -22,7 +23,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// A verification that must not wait: answered from the cache or before it.
 fn verify_now(core: &Keyward, secret: &str) -> Reason {
-    core.verify(secret, VerifyRequest::default())
+    core.verify(PresentedSecret::new(secret), VerifyRequest::default())
         .now_or_never()
         .expect("a cached or refused verification completes without waiting")
         .expect("no store error")
@@ -43,7 +44,7 @@ fn verify(c: &mut Criterion) {
     rt.block_on(async {
         for secret in secrets.iter() {
             let decision = core
-                .verify(secret, VerifyRequest::default())
+                .verify(PresentedSecret::new(secret), VerifyRequest::default())
                 .await
                 .expect("verifies");
             assert_eq!(decision.reason, Reason::Valid);
@@ -65,9 +66,12 @@ fn verify(c: &mut Criterion) {
     });
     let unknown = SecretToken::generate();
     assert_eq!(
-        rt.block_on(core.verify(unknown.expose(), VerifyRequest::default()))
-            .expect("verifies")
-            .reason,
+        rt.block_on(core.verify(
+            PresentedSecret::new(unknown.expose()),
+            VerifyRequest::default()
+        ))
+        .expect("verifies")
+        .reason,
         Reason::NotFound
     );
     group.bench_function("unknown/negative_entry", |b| {
@@ -93,7 +97,9 @@ fn verify(c: &mut Criterion) {
             |secret| {
                 let core = Arc::clone(&core);
                 async move {
-                    let decision = core.verify(&secret, VerifyRequest::default()).await;
+                    let decision = core
+                        .verify(PresentedSecret::new(&secret), VerifyRequest::default())
+                        .await;
                     assert_eq!(decision.expect("verifies").reason, Reason::Valid);
                 }
             },
@@ -106,7 +112,12 @@ fn verify(c: &mut Criterion) {
             |secret| {
                 let core = Arc::clone(&core);
                 async move {
-                    let decision = core.verify(secret.expose(), VerifyRequest::default()).await;
+                    let decision = core
+                        .verify(
+                            PresentedSecret::new(secret.expose()),
+                            VerifyRequest::default(),
+                        )
+                        .await;
                     assert_eq!(decision.expect("verifies").reason, Reason::NotFound);
                 }
             },

@@ -9,8 +9,10 @@
 //!   text newtypes (`Name`, `Description`, `TokenSet`, `Metadata`), the characters text may hold
 //!   (`model::chars`: no control characters, no invisible format characters in names, NFC) and
 //!   `AllowedCidr`.
-//! - [`secret`]: the secret format (`kw_` + 196 random bits + CRC32 checksum), generation, and the
-//!   keyed hash (HMAC-SHA-256 under a pepper) that is all the database ever sees.
+//! - [`secret`]: the secret format (`kw_` + 196 random bits + CRC32 checksum), generation, the
+//!   keyed hash (HMAC-SHA-256 under a pepper) that is all the database ever sees, and the two
+//!   plaintext types no one can print: `SecretToken` (made here) and `PresentedSecret` (what a
+//!   client presented, wrapped by the face that read it and carried by type to the hash).
 //! - [`query`]: the one query model (filter tree, sort, cursor/offset window) every list uses.
 //! - [`auth`]: `Caller` and the `AdminOf` capability; tenancy is decided in `Caller::admin_of`.
 //! - [`service`]: the use cases as methods of [`Keyward`]: domains, principals, keys (also with

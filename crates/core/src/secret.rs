@@ -5,6 +5,10 @@
 //! typos and garbage before any cache or database lookup. Only a keyed hash is ever stored:
 //! HMAC-SHA-256 under the server's pepper, or plain SHA-256 when no pepper is configured. The keys
 //! are high-entropy, so a slow password hash would buy nothing and cost the whole latency budget.
+//!
+//! Two types carry plaintext, and neither can be printed: [`SecretToken`] (a secret keyward made,
+//! on its way to the one response that returns it) and [`PresentedSecret`] (what a client
+//! presented, from the face that read it to the hash). "Never logged" is a property of the types.
 
 use std::fmt;
 
@@ -55,6 +59,37 @@ impl SecretToken {
 impl fmt::Debug for SecretToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretToken(<redacted>)")
+    }
+}
+
+/// What a client presented as a secret: made by the face that reads it (a header, a body field,
+/// gRPC metadata) and carried by type through the core until it is hashed. Borrowed, so the verify
+/// hot path stays allocation-free. `Debug` prints a redacted form; there is no `Display`, no
+/// `Serialize`, and the value can be read back only inside the core.
+#[derive(Clone, Copy)]
+pub struct PresentedSecret<'a>(&'a str);
+
+impl<'a> PresentedSecret<'a> {
+    /// Wraps what a client presented. Nothing is checked here: any text is a presented secret,
+    /// and `is_well_formed` (or the verify path) decides what it is worth.
+    pub fn new(text: &'a str) -> Self {
+        Self(text)
+    }
+
+    /// True when it has keyward's shape and a correct checksum (see [`is_well_formed`]).
+    pub fn is_well_formed(self) -> bool {
+        is_well_formed(self.0)
+    }
+
+    /// Its stored form.
+    pub fn hash(self, hasher: &SecretHasher) -> SecretHash {
+        hasher.hash(self.0)
+    }
+}
+
+impl fmt::Debug for PresentedSecret<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PresentedSecret(<redacted>)")
     }
 }
 
@@ -225,6 +260,20 @@ mod tests {
         let secret = SecretToken::generate();
         let printed = format!("{secret:?}");
         assert!(!printed.contains(&secret.expose()[3..]));
+    }
+
+    #[test]
+    fn a_presented_secret_debugs_redacted() {
+        let secret = SecretToken::generate();
+        let presented = PresentedSecret::new(secret.expose());
+        let printed = format!("{presented:?} {:?}", Some(presented));
+        assert!(!printed.contains(&secret.expose()[3..]));
+        assert!(!printed.contains(&secret.expose()[..12]));
+        assert!(printed.contains("PresentedSecret(<redacted>)"));
+        let hasher = SecretHasher::new(None);
+        assert_eq!(presented.hash(&hasher), hasher.hash(secret.expose()));
+        assert!(presented.is_well_formed());
+        assert!(!PresentedSecret::new("kw_nope").is_well_formed());
     }
 
     #[test]

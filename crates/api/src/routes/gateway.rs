@@ -14,6 +14,7 @@ use axum::routing::MethodFilter;
 use keyward_core::error::CoreResult;
 use keyward_core::ids::ProductId;
 use keyward_core::model::text::LIST_MAX;
+use keyward_core::secret::PresentedSecret;
 use keyward_core::verify::{CacheMiss, Decision, KeySnapshot, Reason, VerifyRequest};
 use uuid::Uuid;
 
@@ -123,7 +124,10 @@ pub(crate) fn check_cached(
         required_scopes: &scopes,
         product,
     };
-    match state.core.verify_cached(secret, &verify) {
+    match state
+        .core
+        .verify_cached(PresentedSecret::new(secret), &verify)
+    {
         Ok(decision) => Ok(answer(Ok(decision))),
         Err(miss) => Err(PendingCheck {
             miss,

@@ -8,6 +8,7 @@ use axum::Json;
 use keyward_core::error::ValidationError;
 use keyward_core::ids::ProductId;
 use keyward_core::model::text::LIST_MAX;
+use keyward_core::secret::PresentedSecret;
 use keyward_core::verify::{Reason, VerifyRequest};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -77,6 +78,9 @@ pub async fn verify(
         required_scopes: &body.scopes,
         product,
     };
-    let decision = state.core.verify(&body.key, request).await?;
+    let decision = state
+        .core
+        .verify(PresentedSecret::new(&body.key), request)
+        .await?;
     Ok(Json(VerifyView::from(&decision)))
 }

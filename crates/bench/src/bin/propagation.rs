@@ -25,6 +25,7 @@ use keyward_core::auth::Caller;
 use keyward_core::clock::SystemClock;
 use keyward_core::ids::{KeyId, PrincipalId};
 use keyward_core::model::{Description, KeyState, Name, PrincipalKind};
+use keyward_core::secret::PresentedSecret;
 use keyward_core::secret::{Pepper, SecretHasher};
 use keyward_core::service::{Bootstrapped, NewKey, NewPrincipal};
 use keyward_core::store::{ChangeEvent, ChangeSink, Store};
@@ -100,7 +101,7 @@ impl Node {
     async fn reason(&self, secret: &str) -> anyhow::Result<Reason> {
         let decision = self
             .core
-            .verify(secret, VerifyRequest::default())
+            .verify(PresentedSecret::new(secret), VerifyRequest::default())
             .await
             .context("verifying on B")?;
         Ok(decision.reason)
@@ -159,7 +160,10 @@ async fn measure(url: &str, changes: usize) -> anyhow::Result<Vec<Duration>> {
         Bootstrapped::Created(created) => created.secret,
         Bootstrapped::AlreadyDone => bail!("the scratch database was not empty"),
     };
-    let caller = a.core.authenticate(root.expose(), None).await?;
+    let caller = a
+        .core
+        .authenticate(PresentedSecret::new(root.expose()), None)
+        .await?;
     let owner: PrincipalId = a
         .core
         .create_principal(

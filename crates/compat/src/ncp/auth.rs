@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use keyward_api::extract::{bearer_token, client_address};
 use keyward_api::ApiState;
 use keyward_core::auth::Caller;
+use keyward_core::secret::PresentedSecret;
 use keyward_core::service::SignedRequest;
 use serde::de::DeserializeOwned;
 
@@ -50,11 +51,13 @@ impl FromRequestParts<ApiState> for Admin {
             };
             return Ok(Admin(state.core.authenticate_signed(request, ip).await?));
         }
-        let token = bearer_token(&parts.headers).ok_or_else(|| {
-            NcpError::authentication_failed(
-                "sign the request (signature v2) or send `Authorization: Bearer <keyward key>`",
-            )
-        })?;
+        let token = bearer_token(&parts.headers)
+            .map(PresentedSecret::new)
+            .ok_or_else(|| {
+                NcpError::authentication_failed(
+                    "sign the request (signature v2) or send `Authorization: Bearer <keyward key>`",
+                )
+            })?;
         Ok(Admin(state.core.authenticate(token, ip).await?))
     }
 }

@@ -11,6 +11,7 @@ use keyward_api::ApiState;
 use keyward_core::ids::KeyId;
 use keyward_core::model::{Subscription, SubscriptionStatus};
 use keyward_core::query::{Condition, Filter, KeyField, Op, Query, Sort, Value, Window};
+use keyward_core::secret::PresentedSecret;
 
 use super::auth::{Admin, NcpJson};
 use super::error::NcpError;
@@ -67,7 +68,7 @@ pub async fn search(
         Some(value) => Some(
             state
                 .core
-                .find_key_by_secret(&caller, product.domain, value)
+                .find_key_by_secret(&caller, product.domain, PresentedSecret::new(value))
                 .await?
                 .map(|k| k.id),
         ),

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use keyward_api::{extract::bearer_token, ApiState};
 use keyward_core::auth::Caller;
 use keyward_core::model::KeyState;
+use keyward_core::secret::PresentedSecret;
 use keyward_core::Keyward;
 use tonic::{Request, Response, Status};
 
@@ -54,6 +55,7 @@ async fn authenticate<T>(state: &ApiState, request: &Request<T>) -> Result<Calle
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .or_else(|| bearer_token(headers))
+        .map(PresentedSecret::new)
         .ok_or_else(SpaceoneError::unauthenticated)?;
     let ip = client_address(state, request);
     Ok(state.core.authenticate(token, ip).await?)

@@ -27,6 +27,7 @@ use keyward_api::extract::{bearer_token, client_address};
 use keyward_api::ApiState;
 use keyward_core::auth::Caller;
 use keyward_core::model::KeyState;
+use keyward_core::secret::PresentedSecret;
 use serde_json::{Map, Value};
 
 use super::error::SpaceoneError;
@@ -76,6 +77,7 @@ impl FromRequestParts<ApiState> for Authed {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .or_else(|| bearer_token(&parts.headers))
+            .map(PresentedSecret::new)
             .ok_or_else(SpaceoneError::unauthenticated)?;
         let ip = client_address(&parts.extensions, &parts.headers, state);
         Ok(Authed(state.core.authenticate(token, ip).await?))

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use keyward_api::{extract::bearer_token, ApiState};
 use keyward_core::auth::Caller;
+use keyward_core::secret::PresentedSecret;
 use keyward_core::Keyward;
 use tonic::{Request, Response, Status};
 
@@ -52,7 +53,9 @@ impl Services {
 /// an allow-list is checked here exactly as on the REST face.
 async fn authenticate<T>(state: &ApiState, request: &Request<T>) -> Result<Caller, YandexError> {
     let headers = request.metadata().as_ref();
-    let token = bearer_token(headers).ok_or_else(YandexError::unauthenticated)?;
+    let token = bearer_token(headers)
+        .map(PresentedSecret::new)
+        .ok_or_else(YandexError::unauthenticated)?;
     let ip = client_address(state, request);
     Ok(state.core.authenticate(token, ip).await?)
 }

@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use keyward_api::extract::{bearer_token, client_address};
 use keyward_api::ApiState;
 use keyward_core::auth::Caller;
-use keyward_core::secret::SECRET_PREFIX;
+use keyward_core::secret::{PresentedSecret, SECRET_PREFIX};
 use keyward_core::service::Identity;
 
 use super::error::ZenmlError;
@@ -26,7 +26,10 @@ impl FromRequestParts<ApiState> for Admin {
         let token = bearer_token(&parts.headers).ok_or(ZenmlError::NotAuthenticated)?;
         let ip = client_address(&parts.extensions, &parts.headers, state);
         let caller = if token.starts_with(SECRET_PREFIX) {
-            state.core.authenticate(token, ip).await?
+            state
+                .core
+                .authenticate(PresentedSecret::new(token), ip)
+                .await?
         } else {
             state.core.session_caller(token, ip).await?
         };
@@ -46,7 +49,10 @@ impl FromRequestParts<ApiState> for Me {
         let ip = client_address(&parts.extensions, &parts.headers, state);
         let identity = if token.starts_with(SECRET_PREFIX) {
             // A key used directly: the identity of a session it would open.
-            let session = state.core.open_session(token, ip).await?;
+            let session = state
+                .core
+                .open_session(PresentedSecret::new(token), ip)
+                .await?;
             state
                 .core
                 .session_identity(session.token.expose(), ip)

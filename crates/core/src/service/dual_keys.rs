@@ -11,7 +11,7 @@ use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult, Entity};
 use crate::ids::{DomainId, KeyId};
 use crate::model::{cidr::check_cidr_count, ApiKey, SecretSlot};
-use crate::secret::{is_well_formed, SecretToken};
+use crate::secret::{PresentedSecret, SecretToken};
 
 /// A key created with both slots, and both plaintext secrets, shown this once.
 #[derive(Debug)]
@@ -80,13 +80,13 @@ impl Keyward {
         &self,
         caller: &Caller,
         domain: DomainId,
-        secret: &str,
+        secret: PresentedSecret<'_>,
     ) -> CoreResult<Option<ApiKey>> {
         caller.admin_of(domain, Entity::Domain)?;
-        if !is_well_formed(secret) {
+        if !secret.is_well_formed() {
             return Ok(None);
         }
-        let hash = self.verifier.hasher().hash(secret);
+        let hash = secret.hash(self.verifier.hasher());
         let key = self.store.key_by_secret_hash(&hash).await?;
         Ok(key.filter(|k| k.domain == domain))
     }

@@ -32,10 +32,12 @@ use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::DomainId;
 use crate::model::TokenSet;
-use crate::secret::SecretHasher;
+use crate::secret::{PresentedSecret, SecretHasher};
 use crate::session::SessionKey;
 use crate::store::Store;
-use crate::verify::{CacheMiss, CacheSettings, Decision, Reason, Verifier, VerifyRequest};
+use crate::verify::{
+    CacheMiss, CacheSettings, Decision, KeySnapshot, Reason, Verifier, VerifyRequest,
+};
 
 /// The core: one per node, shared by every face.
 pub struct Keyward {
@@ -105,14 +107,18 @@ impl Keyward {
     }
 
     /// Verifies a key as a data-plane credential.
-    pub async fn verify(&self, secret: &str, request: VerifyRequest<'_>) -> CoreResult<Decision> {
+    pub async fn verify(
+        &self,
+        secret: PresentedSecret<'_>,
+        request: VerifyRequest<'_>,
+    ) -> CoreResult<Decision> {
         self.verifier.verify(secret, request).await
     }
 
     /// `verify` when the cache alone can answer; see `Verifier::verify_cached`.
     pub fn verify_cached(
         &self,
-        secret: &str,
+        secret: PresentedSecret<'_>,
         request: &VerifyRequest<'_>,
     ) -> Result<Decision, CacheMiss> {
         self.verifier.verify_cached(secret, request)
@@ -131,30 +137,35 @@ impl Keyward {
     /// allow-list) and hold `keyward:admin`, or `keyward:root` in the root domain.
     pub async fn authenticate(
         &self,
-        secret: &str,
+        secret: PresentedSecret<'_>,
         client_ip: Option<std::net::IpAddr>,
     ) -> CoreResult<Caller> {
-        let decision = self
-            .verifier
-            .verify(
-                secret,
-                VerifyRequest {
-                    client_ip,
-                    required_scopes: &[],
-                    product: None,
-                },
-            )
-            .await?;
-        let Some(key) = decision.key else {
-            return Err(match decision.reason {
-                Reason::IpNotAllowed => {
-                    CoreError::Forbidden("this key may not be used from this address".into())
-                }
-                _ => CoreError::Unauthenticated,
-            });
-        };
+        let key = self.credential(secret, client_ip).await?;
         let authority = self.authority_of(&key.roles, key.domain).await?;
         Ok(Caller::new(key.key_id, key.owner, key.domain, authority))
+    }
+
+    /// The key behind a presented credential (a management key, or the key a session is opened
+    /// with). It is verified like any use of it, so its last-used time is written behind and its
+    /// IP allow-list applies; a key refused for its address is `Forbidden`, any other refusal
+    /// `Unauthenticated`, without saying why.
+    pub(crate) async fn credential(
+        &self,
+        secret: PresentedSecret<'_>,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> CoreResult<Arc<KeySnapshot>> {
+        let request = VerifyRequest {
+            client_ip,
+            required_scopes: &[],
+            product: None,
+        };
+        let decision = self.verifier.verify(secret, request).await?;
+        decision.key.ok_or_else(|| match decision.reason {
+            Reason::IpNotAllowed => {
+                CoreError::Forbidden("this key may not be used from this address".into())
+            }
+            _ => CoreError::Unauthenticated,
+        })
     }
 
     /// What a key with these roles in this domain may administer: `keyward:root` in the root

@@ -10,8 +10,8 @@ use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::KeyId;
 use crate::model::{ApiKey, KeyState, Principal};
+use crate::secret::PresentedSecret;
 use crate::session::{Claims, SessionToken, SESSION_TTL};
-use crate::verify::{Reason, VerifyRequest};
 
 /// A freshly minted access token.
 #[derive(Debug)]
@@ -31,34 +31,16 @@ pub struct Identity {
 }
 
 impl Keyward {
-    /// Exchanges a key for an access token. The key is verified like any use of it (so its
-    /// last-used time is written behind); a key refused for its address is `Forbidden`, any other
-    /// refusal `Unauthenticated`, without saying why.
+    /// Exchanges a key for an access token. The key is checked as `authenticate` checks it
+    /// (`Keyward::credential`), without requiring a management role.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn open_session(
         &self,
-        secret: &str,
+        secret: PresentedSecret<'_>,
         client_ip: Option<IpAddr>,
     ) -> CoreResult<Session> {
-        let decision = self
-            .verify(
-                secret,
-                VerifyRequest {
-                    client_ip,
-                    required_scopes: &[],
-                    product: None,
-                },
-            )
-            .await?;
-        let Some(key) = decision.key else {
-            return Err(match decision.reason {
-                Reason::IpNotAllowed => {
-                    CoreError::Forbidden("this key may not be used from this address".into())
-                }
-                _ => CoreError::Unauthenticated,
-            });
-        };
-        let hash = self.verifier.hasher().hash(secret);
+        let key = self.credential(secret, client_ip).await?;
+        let hash = secret.hash(self.verifier.hasher());
         let claims = Claims::new(key.key_id, &hash, self.clock.now());
         Ok(Session {
             token: self.sessions.mint(&claims),

@@ -27,7 +27,7 @@ use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{KeyId, ProductId};
 use crate::model::ApiKey;
-use crate::secret::{is_well_formed, SecretHash, SecretHasher};
+use crate::secret::{PresentedSecret, SecretHash, SecretHasher};
 use crate::store::{ChangeEvent, Store};
 
 /// What a verification asks.
@@ -171,7 +171,11 @@ impl Verifier {
 
     /// Verifies `secret`. Fails only when the store is needed and unreachable.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn verify(&self, secret: &str, request: VerifyRequest<'_>) -> CoreResult<Decision> {
+    pub async fn verify(
+        &self,
+        secret: PresentedSecret<'_>,
+        request: VerifyRequest<'_>,
+    ) -> CoreResult<Decision> {
         match self.verify_cached(secret, &request) {
             Ok(decision) => Ok(decision),
             Err(miss) => self.verify_uncached(miss, &request).await,
@@ -183,13 +187,13 @@ impl Verifier {
     /// answer a cache hit without building (and allocating) the future of a store read.
     pub fn verify_cached(
         &self,
-        secret: &str,
+        secret: PresentedSecret<'_>,
         request: &VerifyRequest<'_>,
     ) -> Result<Decision, CacheMiss> {
-        if !is_well_formed(secret) {
+        if !secret.is_well_formed() {
             return Ok(Decision::deny(Reason::Malformed));
         }
-        let hash = self.hasher.hash(secret);
+        let hash = secret.hash(&self.hasher);
         let cached = if self.cache_is_trusted() {
             self.cache.get(&hash)
         } else {

@@ -2,8 +2,8 @@
 //! long as the secret they were minted from (and at most an hour), and carry exactly the
 //! authority of its key.
 
-use keyward_testkit::app::{spawn_app, TestApp};
-use keyward_testkit::fixtures::id_of;
+use keyward_testkit::app::{spawn_app, Reply, TestApp};
+use keyward_testkit::fixtures::{id_of, unknown_secret};
 use reqwest::Method;
 use serde_json::json;
 use time::Duration;
@@ -24,6 +24,11 @@ async fn admin_key_of(app: &TestApp, zen: &Zen) -> (String, String, String) {
     .await
     .expect_status(200);
     (sa, key_id, secret_of(&created))
+}
+
+/// The reply to a login with `key`, whatever it is.
+async fn login_reply(app: &TestApp, key: &str) -> Reply {
+    login_form(app, &[("grant_type", "zenml-api-key"), ("password", key)]).await
 }
 
 async fn works(app: &TestApp, token: &str, sa: &str) -> u16 {
@@ -157,6 +162,41 @@ async fn a_token_carries_exactly_its_keys_authority() {
     expect_detail(&reply, 404, "KeyError");
     // The raw admin key works as a bearer too.
     assert_eq!(works(&app, &zen.admin_key, &sa).await, 200);
+}
+
+/// A login checks the key exactly as management authentication does (one check in the core): a
+/// key refused for its address is 403 on both doors, anything else that does not verify is 401,
+/// and no reply repeats the key.
+#[tokio::test]
+async fn a_login_checks_the_key_as_authentication_does() {
+    let app = spawn_app().await;
+    let zen = Zen::new(&app).await;
+    let sa = zen.account(&app, "fenced").await;
+    let created = zen.key(&app, &sa, "fenced-key", "").await;
+    let fenced = secret_of(&created);
+    app.patch(
+        &zen.admin_key,
+        &format!("/v1/keys/{}", id_of(&created)),
+        json!({"roles": ["keyward:admin"], "allowed_cidrs": [{"cidr": "203.0.113.0/24"}]}),
+    )
+    .await
+    .expect_status(200);
+
+    let refused = login_reply(&app, &fenced).await;
+    expect_detail(&refused, 403, "IllegalOperationError");
+    assert!(!refused.text.contains(&fenced), "{}", refused.text);
+    let direct = app.get(&fenced, &keys_path(&sa)).await;
+    expect_detail(&direct, 403, "IllegalOperationError");
+    let native = app.get(&fenced, "/v1/keys").await;
+    native.expect_error(403, "FORBIDDEN");
+
+    for key in [unknown_secret(), "kw_not-a-key".to_owned()] {
+        let refused = login_reply(&app, &key).await;
+        expect_detail(&refused, 401, "CredentialsNotValid");
+        assert!(!refused.text.contains(&key), "{}", refused.text);
+        let direct = app.get(&key, &keys_path(&sa)).await;
+        expect_detail(&direct, 401, "CredentialsNotValid");
+    }
 }
 
 #[tokio::test]

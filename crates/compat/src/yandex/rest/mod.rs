@@ -28,6 +28,7 @@ use axum::{Json, Router};
 use keyward_api::extract::{bearer_token, client_address};
 use keyward_api::ApiState;
 use keyward_core::auth::Caller;
+use keyward_core::secret::PresentedSecret;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tonic::Code;
@@ -66,7 +67,9 @@ impl FromRequestParts<ApiState> for Authed {
     type Rejection = YandexError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, YandexError> {
-        let token = bearer_token(&parts.headers).ok_or_else(YandexError::unauthenticated)?;
+        let token = bearer_token(&parts.headers)
+            .map(PresentedSecret::new)
+            .ok_or_else(YandexError::unauthenticated)?;
         let ip = client_address(&parts.extensions, &parts.headers, state);
         Ok(Authed(state.core.authenticate(token, ip).await?))
     }

@@ -7,6 +7,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use keyward_api::extract::ClientIp;
 use keyward_api::ApiState;
+use keyward_core::secret::PresentedSecret;
 use serde_json::{json, Value};
 
 use super::super::auth::Me;
@@ -93,7 +94,10 @@ pub async fn login(
     let key = password
         .filter(|p| !p.is_empty())
         .ok_or_else(|| ZenmlError::bad_login_form("Invalid request: API key is required."))?;
-    let session = state.core.open_session(&key, ip).await?;
+    let session = state
+        .core
+        .open_session(PresentedSecret::new(&key), ip)
+        .await?;
     let token = TokenResponse {
         access_token: session.token.expose().to_owned(),
         token_type: "bearer",
