@@ -3,25 +3,24 @@
 //!
 //! - [`Auth`]: the authenticated management [`Caller`]. Handlers take it as an argument, so a
 //!   handler cannot forget to authenticate.
-//! - [`ClientIp`]: the caller's address (see [`crate::client_ip`]).
+//! - [`ClientIp`]: the caller's address (the edge's, re-exported; see [`crate::client_ip`]).
 //! - [`IdPath`]: the `{id}` path segment as a core id type (400 `INVALID_ID`).
 //! - [`JsonBody`] / [`OptionalJsonBody`]: a JSON request body (400/413/415/422).
 
-use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
 use axum::body::Bytes;
-use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{header, Extensions, HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use keyward_core::auth::Caller;
 use keyward_core::secret::PresentedSecret;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::{client_ip, json, ApiState};
+use crate::{json, ApiState};
+pub use keyward_edge::credentials::{bearer_token, client_address, peer_address, ClientIp};
 
 /// An authenticated management caller, from `Authorization: Bearer <key>`.
 #[derive(Debug)]
@@ -37,55 +36,6 @@ impl FromRequestParts<ApiState> for Auth {
         let ip = client_address(&parts.extensions, &parts.headers, state);
         let caller = state.core.authenticate(secret, ip).await?;
         Ok(Auth(caller))
-    }
-}
-
-/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
-pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim_start().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
-/// The client's address; `None` only when the server was not started with connect info.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<IpAddr>);
-
-impl FromRequestParts<ApiState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &ApiState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_address(
-            &parts.extensions,
-            &parts.headers,
-            state,
-        )))
-    }
-}
-
-/// The TCP peer, or the forwarded client when the peer is a trusted proxy.
-pub fn client_address(
-    extensions: &Extensions,
-    headers: &HeaderMap,
-    state: &ApiState,
-) -> Option<IpAddr> {
-    let peer = peer_address(extensions)?;
-    Some(client_ip::resolve(peer, headers, &state.trusted_proxies))
-}
-
-/// The TCP peer the connection service recorded. Read in place rather than through the
-/// `ConnectInfo` extractor, which clones; like that extractor, falls back to the
-/// `MockConnectInfo` that router tests install.
-pub fn peer_address(extensions: &Extensions) -> Option<IpAddr> {
-    match extensions.get::<ConnectInfo<SocketAddr>>() {
-        Some(ConnectInfo(addr)) => Some(addr.ip()),
-        None => extensions
-            .get::<MockConnectInfo<SocketAddr>>()
-            .map(|mock| mock.0.ip()),
     }
 }
 
@@ -175,26 +125,4 @@ fn unsupported_media_type() -> ApiError {
         ErrorCode::UnsupportedMediaType,
         "send the body as JSON with `Content-Type: application/json`",
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::http::HeaderValue;
-
-    fn auth(value: &'static str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
-        headers
-    }
-
-    #[test]
-    fn bearer_tokens_are_read_leniently_but_only_from_bearer() {
-        assert_eq!(bearer_token(&auth("Bearer kw_abc")), Some("kw_abc"));
-        assert_eq!(bearer_token(&auth("bearer   kw_abc ")), Some("kw_abc"));
-        assert_eq!(bearer_token(&auth("Basic a2V5Og==")), None);
-        assert_eq!(bearer_token(&auth("Bearer ")), None);
-        assert_eq!(bearer_token(&auth("Bearer")), None);
-        assert_eq!(bearer_token(&HeaderMap::new()), None);
-    }
 }

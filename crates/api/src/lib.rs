@@ -11,7 +11,8 @@
 //!   forget authentication), client IP, path ids, JSON bodies; all refuse with [`ApiError`].
 //! - [`connection`]: what `keyward_edge::serve` runs per connection: gateway checks go straight to their
 //!   handler, everything else through [`router`].
-//! - [`client_ip`]: the client address behind trusted proxies (right-most `X-Forwarded-For`).
+//! - [`ApiState`], [`client_ip`], the credential extraction and JSON body parsing are the edge's
+//!   (`keyward-edge`, shared with the vendor faces), re-exported here.
 //! - [`json`]: body parsing, sorting serde's failures into the API's error codes.
 //! - [`list_query`]: the list query-string dialect (`field=[op:]value`, `sort`, `limit`, `cursor`).
 //! - [`error`]: [`ApiError`], the one `CoreError` → HTTP mapping and the error body.
@@ -24,7 +25,6 @@
 //!   bodies (the `Authorization` header carries a secret). One log for both doors: the router's
 //!   layers and `DirectRequestLog` for gateway checks answered by [`connection`].
 
-pub mod client_ip;
 pub mod connection;
 pub mod error;
 pub mod extract;
@@ -36,36 +36,16 @@ pub mod routes;
 mod trace;
 pub mod views;
 
-use std::sync::Arc;
-
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, on, post, put};
 use axum::Router;
 
 pub use error::{ApiError, ErrorCode};
+pub use keyward_edge::{client_ip, ApiState};
 pub use openapi::openapi;
 use routes::{
     access_keys, domains, gateway, health, keys, operations, principals, products, verify,
 };
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct ApiState {
-    pub core: Arc<keyward_core::Keyward>,
-    /// Peers whose `X-Forwarded-For` is believed (load balancers, nginx, Envoy). Empty: none.
-    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
-    /// Largest request body accepted, in bytes (413 beyond it); the documented default is 256 KiB.
-    pub body_limit: usize,
-}
-
-impl std::fmt::Debug for ApiState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiState")
-            .field("trusted_proxies", &self.trusted_proxies)
-            .field("body_limit", &self.body_limit)
-            .finish_non_exhaustive()
-    }
-}
 
 /// The whole HTTP surface: /healthz, /readyz, /v1/... . Served through
 /// [`connection::GatewayFirst`], which puts each request's peer address in its `ConnectInfo`

@@ -19,6 +19,12 @@
 //!   primary and secondary secrets, products and subscription approval. `ncp::router` is merged
 //!   into the binary's router beside ZenML's (distinct paths under the same `/api/v1`).
 //!
+//! - `grpc_peer`: what the gRPC faces share: `call` (the caller behind the call's credential,
+//!   then the rpc) and the client address of a call.
+//!
+//! Every face depends on the shared edge (`keyward-edge`: state, credentials, client IP, JSON
+//! bodies) and on the core, never on another face.
+//!
 //! - `fuzzing` (only under `--cfg fuzzing`): the faces' request translations, for `fuzz/`.
 
 #[cfg(fuzzing)]

@@ -13,16 +13,30 @@
 //! - `body.rs`: a request body must arrive whole within its deadline, however slowly it trickles.
 //! - [`raise_fd_limit`] (`fd_limit.rs`): the soft `RLIMIT_NOFILE` raised to the hard limit.
 //!
+//! - [`ApiState`] (`state.rs`): what every face's handlers share (the core, trusted proxies, the
+//!   body limit).
+//! - [`credentials`]: the bearer token of a request and the client's address
+//!   ([`credentials::ClientIp`]); [`client_ip`]: the address behind trusted proxies (right-most
+//!   `X-Forwarded-For`).
+//! - [`json`]: request bodies read as JSON objects, refusals sorted into three kinds each face maps
+//!   to its own error.
+//!
 //! The faces hand [`serve`] one service per connection (a `hyper` service, called by reference,
-//! so a request costs no clone of it); the edge knows nothing of routes or keys.
+//! so a request costs no clone of it). The edge knows no routes and decides nothing about keys: the
+//! faces depend on it and on the core, never on each other.
 
 mod body;
+pub mod client_ip;
+pub mod credentials;
 mod fd_limit;
+pub mod json;
 mod limits;
 mod server;
+mod state;
 mod watchdog;
 
 pub use body::BodyTimeout;
 pub use fd_limit::raise_fd_limit;
 pub use limits::ConnectionLimits;
 pub use server::serve;
+pub use state::ApiState;

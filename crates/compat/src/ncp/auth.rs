@@ -7,11 +7,11 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use keyward_api::extract::{bearer_token, client_address};
-use keyward_api::ApiState;
 use keyward_core::auth::Caller;
 use keyward_core::secret::PresentedSecret;
 use keyward_core::service::SignedRequest;
+use keyward_edge::credentials::{bearer_token, client_address};
+use keyward_edge::ApiState;
 use serde::de::DeserializeOwned;
 
 use super::error::NcpError;

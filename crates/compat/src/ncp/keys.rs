@@ -5,13 +5,13 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use keyward_api::ApiState;
 use keyward_core::ids::{DomainId, KeyId, ProductId};
 use keyward_core::model::{ApiKey, Description, KeyState, Name, SecretSlot};
 use keyward_core::query::{
     Condition, Filter, KeyField, Op, Query as KeyQuery, Sort, Value, Window,
 };
 use keyward_core::service::{KeyPatch, NewKey};
+use keyward_edge::ApiState;
 use serde::Deserialize;
 
 use super::auth::{Admin, NcpJson};

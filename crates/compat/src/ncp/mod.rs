@@ -19,9 +19,9 @@ pub mod wire;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post};
 use axum::Router;
-use keyward_api::ApiState;
 use keyward_core::model::SubscriptionStatus;
 use keyward_core::query::MAX_OFFSET_PAGE_SIZE;
+use keyward_edge::ApiState;
 
 pub use error::NcpError;
 

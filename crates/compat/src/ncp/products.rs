@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use keyward_api::ApiState;
 use keyward_core::ids::KeyId;
 use keyward_core::model::{Subscription, SubscriptionStatus};
 use keyward_core::query::{Condition, Filter, KeyField, Op, Query, Sort, Value, Window};
 use keyward_core::secret::PresentedSecret;
+use keyward_edge::ApiState;
 
 use super::auth::{Admin, NcpJson};
 use super::error::NcpError;

@@ -167,3 +167,9 @@ impl IntoResponse for SpaceoneError {
         (http_status(self.code), Json(body)).into_response()
     }
 }
+
+impl crate::grpc_peer::GrpcFaceError for SpaceoneError {
+    fn unauthenticated() -> Self {
+        SpaceoneError::unauthenticated()
+    }
+}

@@ -6,11 +6,11 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use keyward_api::{extract::bearer_token, ApiState};
+use axum::http::HeaderMap;
 use keyward_core::auth::Caller;
 use keyward_core::model::KeyState;
-use keyward_core::secret::PresentedSecret;
 use keyward_core::Keyward;
+use keyward_edge::{credentials::bearer_token, ApiState};
 use tonic::{Request, Response, Status};
 
 use super::error::SpaceoneError;
@@ -20,9 +20,9 @@ use super::proto::identity::{
     GetApiKeyRequest, UpdateApiKeyHostsRequest, UpdateApiKeyRoleRequest,
 };
 use super::{rpc, stat};
-use crate::grpc_peer::client_address;
+use crate::grpc_peer;
 
-/// The service shares the state of the native face: the core and the trusted proxies.
+/// The service shares the state of every face: the core and the trusted proxies.
 #[derive(Debug, Clone)]
 pub struct Service {
     state: ApiState,
@@ -33,32 +33,25 @@ impl Service {
         Self { state }
     }
 
+    /// Authenticates the call (`token`, or `authorization: Bearer`, metadata), then runs `rpc`
+    /// with the caller and the message.
     async fn call<T, R, F, Fut>(&self, request: Request<T>, rpc: F) -> Result<Response<R>, Status>
     where
         F: FnOnce(Arc<Keyward>, Caller, T) -> Fut,
         Fut: Future<Output = Result<R, SpaceoneError>>,
     {
-        let caller = authenticate(&self.state, &request).await?;
-        let message = request.into_inner();
-        let answer = rpc(Arc::clone(&self.state.core), caller, message).await?;
-        Ok(Response::new(answer))
+        grpc_peer::call(&self.state, request, token, rpc).await
     }
 }
 
-/// The caller behind `token` (or `authorization: Bearer`) metadata, with the client address
-/// the key's allow-list is checked against.
-async fn authenticate<T>(state: &ApiState, request: &Request<T>) -> Result<Caller, SpaceoneError> {
-    let headers = request.metadata().as_ref();
-    let token = headers
+/// SpaceONE's credential: `token` metadata, or `authorization: Bearer`.
+fn token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get("token")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .or_else(|| bearer_token(headers))
-        .map(PresentedSecret::new)
-        .ok_or_else(SpaceoneError::unauthenticated)?;
-    let ip = client_address(state, request);
-    Ok(state.core.authenticate(token, ip).await?)
 }
 
 #[tonic::async_trait]

@@ -28,7 +28,7 @@ mod stat;
 
 pub use error::SpaceoneError;
 
-use keyward_api::ApiState;
+use keyward_edge::ApiState;
 use proto::identity::api_key_server::ApiKeyServer;
 
 /// The `spaceone.api.identity.v1.APIKey` service and gRPC server reflection (v1 and v1alpha;

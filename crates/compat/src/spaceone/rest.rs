@@ -23,11 +23,11 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use keyward_api::extract::{bearer_token, client_address};
-use keyward_api::ApiState;
 use keyward_core::auth::Caller;
 use keyward_core::model::KeyState;
 use keyward_core::secret::PresentedSecret;
+use keyward_edge::credentials::{bearer_token, client_address};
+use keyward_edge::ApiState;
 use serde_json::{Map, Value};
 
 use super::error::SpaceoneError;

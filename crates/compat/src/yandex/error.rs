@@ -134,6 +134,12 @@ impl IntoResponse for YandexError {
     }
 }
 
+impl crate::grpc_peer::GrpcFaceError for YandexError {
+    fn unauthenticated() -> Self {
+        YandexError::unauthenticated()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,10 +6,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use keyward_api::{extract::bearer_token, ApiState};
 use keyward_core::auth::Caller;
-use keyward_core::secret::PresentedSecret;
 use keyward_core::Keyward;
+use keyward_edge::{credentials::bearer_token, ApiState};
 use tonic::{Request, Response, Status};
 
 use super::error::YandexError;
@@ -22,9 +21,9 @@ use super::proto::iam::{
 use super::proto::operation::operation_service_server::OperationService;
 use super::proto::operation::{CancelOperationRequest, GetOperationRequest, Operation};
 use super::rpc;
-use crate::grpc_peer::client_address;
+use crate::grpc_peer;
 
-/// Both services share the state of the native face: the core and the trusted proxies.
+/// Both services share the state of every face: the core and the trusted proxies.
 #[derive(Debug, Clone)]
 pub struct Services {
     state: ApiState,
@@ -35,29 +34,15 @@ impl Services {
         Self { state }
     }
 
-    /// Authenticates the call, then runs `rpc` with the caller and the message.
+    /// Authenticates the call (`authorization: Bearer <key>`), then runs `rpc` with the caller
+    /// and the message.
     async fn call<T, R, F, Fut>(&self, request: Request<T>, rpc: F) -> Result<Response<R>, Status>
     where
         F: FnOnce(Arc<Keyward>, Caller, T) -> Fut,
         Fut: Future<Output = Result<R, YandexError>>,
     {
-        let caller = authenticate(&self.state, &request).await?;
-        let message = request.into_inner();
-        let answer = rpc(Arc::clone(&self.state.core), caller, message).await?;
-        Ok(Response::new(answer))
+        grpc_peer::call(&self.state, request, bearer_token, rpc).await
     }
-}
-
-/// The caller behind `authorization: Bearer <key>`. The client address is the TCP peer (the
-/// binary serves with connect info), or the forwarded one behind a trusted proxy, so a key with
-/// an allow-list is checked here exactly as on the REST face.
-async fn authenticate<T>(state: &ApiState, request: &Request<T>) -> Result<Caller, YandexError> {
-    let headers = request.metadata().as_ref();
-    let token = bearer_token(headers)
-        .map(PresentedSecret::new)
-        .ok_or_else(YandexError::unauthenticated)?;
-    let ip = client_address(state, request);
-    Ok(state.core.authenticate(token, ip).await?)
 }
 
 #[tonic::async_trait]

@@ -31,7 +31,7 @@ mod validate;
 
 pub use error::YandexError;
 
-use keyward_api::ApiState;
+use keyward_edge::ApiState;
 use proto::iam::api_key_service_server::ApiKeyServiceServer;
 use proto::operation::operation_service_server::OperationServiceServer;
 

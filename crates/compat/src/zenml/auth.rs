@@ -7,11 +7,11 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use keyward_api::extract::{bearer_token, client_address};
-use keyward_api::ApiState;
 use keyward_core::auth::Caller;
 use keyward_core::secret::{PresentedSecret, SECRET_PREFIX};
 use keyward_core::service::Identity;
+use keyward_edge::credentials::{bearer_token, client_address};
+use keyward_edge::ApiState;
 
 use super::error::ZenmlError;
 

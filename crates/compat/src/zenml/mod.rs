@@ -24,7 +24,7 @@ pub mod wire;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use axum::Router;
-use keyward_api::ApiState;
+use keyward_edge::ApiState;
 
 pub use error::ZenmlError;
 use routes::{accounts, keys, server};

@@ -25,10 +25,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
-use keyward_api::extract::{bearer_token, client_address};
-use keyward_api::ApiState;
 use keyward_core::auth::Caller;
 use keyward_core::secret::PresentedSecret;
+use keyward_edge::credentials::{bearer_token, client_address};
+use keyward_edge::ApiState;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tonic::Code;
@@ -139,8 +139,8 @@ fn body<T: DeserializeOwned + Default>(
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    keyward_api::json::parse(&bytes)
-        .map_err(|error| YandexError::new(Code::InvalidArgument, error.message().to_owned()))
+    keyward_edge::json::parse(&bytes)
+        .map_err(|error| YandexError::new(Code::InvalidArgument, error.message))
 }
 
 async fn method_not_allowed() -> Response {

@@ -3,10 +3,10 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
-use keyward_api::ApiState;
 use keyward_core::error::CoreError;
 use keyward_core::model::PrincipalKind;
 use keyward_core::service::{NewPrincipal, PrincipalPatch};
+use keyward_edge::ApiState;
 
 use super::super::auth::Admin;
 use super::super::error::ZenmlError;

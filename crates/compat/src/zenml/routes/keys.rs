@@ -4,7 +4,6 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
-use keyward_api::ApiState;
 use keyward_core::auth::Caller;
 use keyward_core::error::CoreError;
 use keyward_core::ids::KeyId;
@@ -12,6 +11,7 @@ use keyward_core::model::{ApiKey, KeyState, Principal};
 use keyward_core::query::{Condition, Filter, KeyField, Op, Query, Sort, Value, Window};
 use keyward_core::service::{KeyPatch, NewKey, MAX_ROTATION_GRACE};
 use keyward_core::Keyward;
+use keyward_edge::ApiState;
 use time::Duration;
 use uuid::Uuid;
 

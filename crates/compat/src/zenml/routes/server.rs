@@ -5,9 +5,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
-use keyward_api::extract::ClientIp;
-use keyward_api::ApiState;
 use keyward_core::secret::PresentedSecret;
+use keyward_edge::credentials::ClientIp;
+use keyward_edge::ApiState;
 use serde_json::{json, Value};
 
 use super::super::auth::Me;
