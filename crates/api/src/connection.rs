@@ -1,6 +1,7 @@
 //! How each accepted connection is served (the edge, `keyward_edge::serve`, accepts it and
 //! holds it to the connection limits). Gateway checks (`/v1/auth`, `/v1/auth/…`) go straight
-//! to their handler; every other request goes through the router and its layers.
+//! to `gateway::check` — their one door: the router has no route for them — and every other
+//! request goes through the router and its layers.
 //!
 //! Why: a gateway check is the one request a busy deployment sends thousands of times a second,
 //! and the router's generic machinery costs more than the check itself (an extension map filled
@@ -8,9 +9,8 @@
 //! handler future). The direct path keeps what those layers promise for this route — the peer
 //! address for allow-lists, an `x-request-id` on every response (the client's own or a new one),
 //! the DEBUG request line and the ERROR line of a 5xx (`trace::DirectRequestLog`, beside the
-//! router's log so the two stay alike) — and nothing else. The router still
-//! serves the same handler at the same paths, so both doors answer alike (tests go through the
-//! socket, so through this one).
+//! router's log so the two stay alike), the router's 405 for a method no proxy forwards — and
+//! nothing else.
 
 use std::convert::Infallible;
 use std::future::{ready, Future, Ready};
@@ -70,15 +70,16 @@ impl hyper::service::Service<Request> for ConnectionService {
         Either<Ready<Result<Response, Infallible>>, Either<GatewayFuture, RouteFuture<Infallible>>>;
 
     fn call(&self, mut request: Request) -> Self::Future {
-        if !is_gateway_path(request.uri().path()) || !gateway::is_gateway_method(request.method()) {
+        if !is_gateway_path(request.uri().path()) {
             request.extensions_mut().insert(ConnectInfo(self.peer));
             // axum's `Router` is always ready, so calling it without `poll_ready` is allowed.
             return Either::Right(Either::Right(self.router.clone().call(request)));
         }
         let log = DirectRequestLog::start(request.headers());
-        let checked = gateway::check_cached(
+        let checked = gateway::check(
             &self.state,
             Some(self.peer.ip()),
+            request.method(),
             request.uri().query(),
             request.headers(),
         );
@@ -95,7 +96,8 @@ impl hyper::service::Service<Request> for ConnectionService {
     }
 }
 
-/// The paths the router gives to `gateway::check`: `/v1/auth`, `/v1/auth/` and `/v1/auth/{*path}`.
+/// The gateway's paths: `/v1/auth`, `/v1/auth/` and `/v1/auth/{anything}` (Envoy's ext_authz
+/// appends the original path). The router has no route for them.
 fn is_gateway_path(path: &str) -> bool {
     match path.strip_prefix("/v1/auth") {
         Some(rest) => rest.is_empty() || rest.starts_with('/'),

@@ -37,15 +37,13 @@ mod trace;
 pub mod views;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, on, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 pub use error::{ApiError, ErrorCode};
 pub use keyward_edge::{client_ip, ApiState};
 pub use openapi::openapi;
-use routes::{
-    access_keys, domains, gateway, health, keys, operations, principals, products, verify,
-};
+use routes::{access_keys, domains, health, keys, operations, principals, products, verify};
 
 /// The whole HTTP surface: /healthz, /readyz, /v1/... . Served through
 /// [`connection::GatewayFirst`], which puts each request's peer address in its `ConnectInfo`
@@ -100,10 +98,7 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/v1/operations", get(operations::list))
         .route("/v1/operations/{id}", get(operations::get))
-        .route("/v1/auth", on(gateway::METHODS, gateway::check))
-        // Envoy's ext_authz appends the original path: `/v1/auth/` + `/`, `/v1/auth/anything`.
-        .route("/v1/auth/", on(gateway::METHODS, gateway::check))
-        .route("/v1/auth/{*path}", on(gateway::METHODS, gateway::check))
+        // `/v1/auth…` (gateway checks) never reach the router: `connection.rs` serves them.
         .fallback(routes::route_not_found)
         // Must follow every route: it applies to the method routers registered so far.
         .method_not_allowed_fallback(routes::method_not_allowed)

@@ -7,10 +7,8 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::MethodFilter;
 use keyward_core::error::CoreResult;
 use keyward_core::ids::ProductId;
 use keyward_core::model::text::LIST_MAX;
@@ -20,7 +18,7 @@ use uuid::Uuid;
 
 use crate::client_ip;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{bearer_token, peer_address};
+use crate::extract::bearer_token;
 use crate::routes::check_request;
 use crate::trace::REQUEST_ID;
 use crate::views::{RefusedView, VerifyView};
@@ -36,17 +34,10 @@ const REASON: HeaderName = HeaderName::from_static("x-keyward-reason");
 
 /// The methods a gateway check answers: the standard ones a proxy forwards (documented one by one
 /// in the OpenAPI document). Any other (`QUERY`, made-up tokens) is 405, as on every route.
-pub const METHODS: MethodFilter = MethodFilter::GET
-    .or(MethodFilter::HEAD)
-    .or(MethodFilter::POST)
-    .or(MethodFilter::PUT)
-    .or(MethodFilter::PATCH)
-    .or(MethodFilter::DELETE)
-    .or(MethodFilter::OPTIONS)
-    .or(MethodFilter::TRACE);
+const ALLOWED_METHODS: HeaderValue =
+    HeaderValue::from_static("GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS,TRACE");
 
-/// Whether `method` is one of [`METHODS`]: the connection's fast path takes only these.
-pub fn is_gateway_method(method: &Method) -> bool {
+fn is_gateway_method(method: &Method) -> bool {
     matches!(
         *method,
         Method::GET
@@ -61,6 +52,11 @@ pub fn is_gateway_method(method: &Method) -> bool {
 }
 
 /// Verify the key of a proxied request: 200 with identity headers, 401/403 with a reason.
+///
+/// The one door of a gateway check: the connection service (`connection.rs`) hands every request
+/// to a gateway path here, before and instead of the router. What needs no store (a cache hit, a
+/// malformed key, a bad query) is answered at once, with no future; a cache miss comes back as a
+/// [`PendingCheck`], which [`finish`] answers from the store.
 ///
 /// Every standard method is accepted (the document repeats this entry for each), and so is any sub-path
 /// (`/v1/auth/{*path}`, for Envoy's path-prefixed `ext_authz`).
@@ -78,12 +74,19 @@ pub fn is_gateway_method(method: &Method) -> bool {
         (status = 403, description = "A real key that may not do this (`IP_NOT_ALLOWED`, `INSUFFICIENT_SCOPE`, ...); reason in `X-Keyward-Reason`", body = RefusedView),
         (status = 503, description = "The database is needed and unreachable", body = ErrorBody),
     ))]
-pub async fn check(State(state): State<ApiState>, request: Request) -> Response {
-    let peer = peer_address(request.extensions());
-    match check_cached(&state, peer, request.uri().query(), request.headers()) {
-        Ok(answer) => answer,
-        Err(pending) => finish(&state, pending).await,
+pub(crate) fn check(
+    state: &ApiState,
+    peer: Option<IpAddr>,
+    method: &Method,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, PendingCheck> {
+    if !is_gateway_method(method) {
+        let mut refused = ApiError::method_not_allowed().into_response();
+        refused.headers_mut().insert(header::ALLOW, ALLOWED_METHODS);
+        return Ok(refused);
     }
+    check_cached(state, peer, query, headers)
 }
 
 /// A check the cache could not answer, with what it asked; see [`finish`].
@@ -96,9 +99,8 @@ pub(crate) struct PendingCheck {
 
 /// The check, as far as it goes without the store, for a request from `peer` (the TCP peer;
 /// `X-Forwarded-For` is believed only from trusted proxies): the answer, or what is left to ask
-/// the store. Synchronous, so a cache hit costs no future; the connection service calls this
-/// directly (see `connection.rs`).
-pub(crate) fn check_cached(
+/// the store. Synchronous, so a cache hit costs no future.
+fn check_cached(
     state: &ApiState,
     peer: Option<IpAddr>,
     query: Option<&str>,
