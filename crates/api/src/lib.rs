@@ -9,8 +9,8 @@
 //!   JSON 404/405 fallbacks. [`openapi`]: the OpenAPI 3.1 document (`openapi.rs`).
 //! - [`extract`]: the extractors: [`extract::Auth`] (bearer key → `Caller`, so no handler can
 //!   forget authentication), client IP, path ids, JSON bodies; all refuse with [`ApiError`].
-//! - [`connection`]: what `keyward_edge::serve` runs per connection: gateway checks go straight to their
-//!   handler, everything else through [`router`].
+//! - [`connection`]: what `keyward_edge::serve` runs per connection: gateway checks go straight to
+//!   `routes::gateway::check` (the router has no route for them), everything else through [`router`].
 //! - [`ApiState`], [`client_ip`], the credential extraction and JSON body parsing are the edge's
 //!   (`keyward-edge`, shared with the vendor faces), re-exported here.
 //! - [`json`]: body parsing, sorting serde's failures into the API's error codes.
