@@ -84,7 +84,6 @@ impl FromRequestParts<ApiState> for Authed {
     }
 }
 
-/// A JSON object body (empty means `{}`), with the path's `api_key_id` set over it.
 /// A REST body, refused in the face's JSON error shape: 413 over the body limit, 400 otherwise.
 struct RestBody(Bytes);
 

@@ -14,7 +14,7 @@ use serde_json::json;
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
-use super::refused;
+use super::{refused, zenml_token};
 
 #[tokio::test]
 async fn control_characters_are_refused_in_every_native_text() {
@@ -84,17 +84,7 @@ async fn control_characters_are_refused_by_every_vendor_face() {
     let sa = id_of(&app.create_service_account(&token, &unique("sa")).await);
 
     // ZenML: a filter is a 422 ValueError.
-    let zen = app
-        .send(app.request(Method::POST, "/api/v1/login").form(&[
-            ("grant_type", "zenml-api-key"),
-            ("password", token.as_str()),
-        ]))
-        .await
-        .expect_status(200);
-    let zen = zen["access_token"]
-        .as_str()
-        .expect("access token")
-        .to_owned();
+    let zen = zenml_token(&app, &token).await;
     let path = format!("/api/v1/service_accounts/{sa}/api_keys?name=contains:%00");
     refused(&app.get(&zen, &path).await, "ZenML filter");
     let path = format!("/api/v1/service_accounts/{sa}/api_keys");

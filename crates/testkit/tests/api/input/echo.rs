@@ -17,6 +17,8 @@ use serde_json::{json, Value};
 use tonic::transport::Channel;
 use tonic::{Request, Status};
 
+use super::zenml_token;
+
 /// Sends one request and fails if it is refused with an answer that contains `secret` (an accepted
 /// request may hand back what it stored, e.g. a name the client chose).
 async fn never_echoed(app: &TestApp, request: reqwest::RequestBuilder, secret: &str, what: &str) {
@@ -72,17 +74,7 @@ async fn a_secret_fed_into_every_field_of_every_face_is_never_echoed() {
             json!({"apiKeyName": s, "offset": s, "limit": s}),
         ]
     };
-    let zen = app
-        .send(app.request(Method::POST, "/api/v1/login").form(&[
-            ("grant_type", "zenml-api-key"),
-            ("password", token.as_str()),
-        ]))
-        .await
-        .expect_status(200);
-    let zen = zen["access_token"]
-        .as_str()
-        .expect("access token")
-        .to_owned();
+    let zen = zenml_token(&app, &token).await;
     let writes = [
         (Method::POST, "/v1/keys".to_owned(), &token),
         (Method::PATCH, format!("/v1/keys/{key}"), &token),

@@ -6,7 +6,8 @@ mod chars;
 mod echo;
 mod names;
 
-use keyward_testkit::app::Reply;
+use keyward_testkit::app::{Reply, TestApp};
+use reqwest::Method;
 
 /// A client error, never a 5xx, never a 2xx.
 pub fn refused(reply: &Reply, what: &str) {
@@ -16,4 +17,19 @@ pub fn refused(reply: &Reply, what: &str) {
         "{what}: expected a 4xx, got {status}: {}",
         reply.text
     );
+}
+
+/// A ZenML access token for `key`, from the face's API-key login.
+pub async fn zenml_token(app: &TestApp, key: &str) -> String {
+    let reply = app
+        .send(
+            app.request(Method::POST, "/api/v1/login")
+                .form(&[("grant_type", "zenml-api-key"), ("password", key)]),
+        )
+        .await
+        .expect_status(200);
+    reply["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned()
 }
