@@ -89,3 +89,8 @@ uuid_id!(
     ProductId,
     "product_id"
 );
+uuid_id!(
+    /// A usage plan: rate limits and quotas that apply to keys through a product.
+    UsagePlanId,
+    "usage_plan_id"
+);

@@ -28,6 +28,8 @@
 //!   like a secret); every face renders its errors through it.
 //! - [`clock`]: `Clock`, so tests move time instead of sleeping.
 //! - [`duration`]: the one human-duration syntax (`10s`, `5m`, `1h30m`, `30d`) keyward reads.
+//! - [`usage`]: usage control: rate limits, quotas and credits, the `Limiter` port and the
+//!   in-memory `LocalLimiter`.
 //! - [`error`]: `ValidationError`, `StoreError`, `CoreError`.
 
 pub mod auth;
@@ -43,6 +45,7 @@ pub mod service;
 pub mod session;
 pub mod signing;
 pub mod store;
+pub mod usage;
 pub mod verify;
 
 pub use service::Keyward;

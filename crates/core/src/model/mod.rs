@@ -19,7 +19,7 @@ pub use text::{Description, Metadata, Name, Token, TokenSet};
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident, $field:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize)]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }
@@ -36,10 +36,10 @@ macro_rules! wire_enum {
                 }
             }
 
-            pub fn parse(text: &str) -> Result<Self, ValidationError> {
+            pub fn parse(text: &str) -> Result<Self, $crate::error::ValidationError> {
                 match text {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(ValidationError::new(
+                    _ => Err($crate::error::ValidationError::new(
                         $field,
                         concat!("must be one of: ", $($text, " "),+).trim_end().to_owned(),
                     )),
@@ -48,6 +48,8 @@ macro_rules! wire_enum {
         }
     };
 }
+
+pub(crate) use wire_enum;
 
 mod product;
 pub use product::{Product, Subscription, SubscriptionStatus, SUBSCRIPTION_TRANSITIONS};

@@ -19,7 +19,6 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::error::ValidationError;
 use crate::ids::{DomainId, KeyId, ProductId};
 use crate::model::{Description, Name};
 
