@@ -86,6 +86,12 @@ impl Keyward {
         self
     }
 
+    /// Counts usage with `limiter` instead of this node's memory (e.g. Redis, shared by nodes).
+    pub fn with_limiter(mut self, limiter: Arc<dyn crate::usage::Limiter>) -> Self {
+        self.verifier.set_limiter(limiter);
+        self
+    }
+
     pub fn verifier(&self) -> &Verifier {
         &self.verifier
     }

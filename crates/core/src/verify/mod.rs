@@ -29,6 +29,7 @@ use crate::ids::{KeyId, ProductId};
 use crate::model::ApiKey;
 use crate::secret::{PresentedSecret, SecretHash, SecretHasher};
 use crate::store::{ChangeEvent, Store};
+use crate::usage::{Limiter, LocalLimiter};
 
 /// What a verification asks.
 #[derive(Debug, Default, Clone, Copy)]
@@ -125,6 +126,8 @@ pub struct Verifier {
     positive_ttl: Duration,
     negative_ttl: Duration,
     last_used_resolution: Duration,
+    /// Counts rate limits and quotas (`usage`): this node's memory unless set otherwise.
+    limiter: Arc<dyn Limiter>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -162,7 +165,17 @@ impl Verifier {
             positive_ttl: settings.positive_ttl,
             negative_ttl: settings.negative_ttl,
             last_used_resolution: settings.last_used_resolution,
+            limiter: Arc::new(LocalLimiter::default()),
         }
+    }
+
+    /// Replaces the limiter (before the node serves).
+    pub fn set_limiter(&mut self, limiter: Arc<dyn Limiter>) {
+        self.limiter = limiter;
+    }
+
+    pub fn limiter(&self) -> &Arc<dyn Limiter> {
+        &self.limiter
     }
 
     pub fn hasher(&self) -> &SecretHasher {
