@@ -591,3 +591,117 @@ async fn a_flood_of_idle_connections_past_the_open_file_limit_is_shed() {
         "the server says it shed connections"
     );
 }
+
+/// Spends `secret` with `tasks` concurrent callers until `stop` says so or the credits run out;
+/// answers how many verifications were admitted. Calls that fail (the server died) count nothing.
+async fn spend_credits(
+    base_url: String,
+    secret: String,
+    tasks: usize,
+    admitted: Arc<std::sync::atomic::AtomicU64>,
+    stop_at: u64,
+) {
+    use std::sync::atomic::Ordering;
+    let client = reqwest::Client::new();
+    let mut handles = Vec::new();
+    for _ in 0..tasks {
+        let (client, url, secret, admitted) = (
+            client.clone(),
+            format!("{base_url}/v1/keys/verify"),
+            secret.clone(),
+            Arc::clone(&admitted),
+        );
+        handles.push(tokio::spawn(async move {
+            while admitted.load(Ordering::SeqCst) < stop_at {
+                let Ok(reply) = client.post(&url).json(&json!({"key": secret})).send().await else {
+                    return;
+                };
+                let Ok(body) = reply.json::<Value>().await else {
+                    return;
+                };
+                match body["code"].as_str() {
+                    Some("VALID") => {
+                        admitted.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Some("USAGE_EXCEEDED") => return,
+                    other => panic!("unexpected answer {other:?}: {body}"),
+                }
+            }
+        }));
+    }
+    for handle in handles {
+        handle.await.expect("a spender");
+    }
+}
+
+/// Credits are never over-spent across `kill -9`: a node leases credits before spending them, so
+/// the process dying mid-load loses at most its unspent lease and never grants more than the
+/// balance.
+#[tokio::test]
+async fn credits_are_never_over_spent_across_kill_9() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const BALANCE: u64 = 300;
+    const LEASE: u64 = 40;
+    let site = Site::new();
+    let server = Server::start_limited(&site, None, &["--credit-lease", "40"]).await;
+    let root = site.root_secret();
+    let owner = service_account(&server, &root, "svc").await;
+    let (id, secret) = create_key(
+        &server,
+        &root,
+        &owner,
+        json!({"name": "metered", "credits": {"remaining": BALANCE}}),
+    )
+    .await;
+
+    let before_crash = Arc::new(AtomicU64::new(0));
+    let load = tokio::spawn(spend_credits(
+        server.base_url.clone(),
+        secret.clone(),
+        8,
+        Arc::clone(&before_crash),
+        u64::MAX,
+    ));
+    while before_crash.load(Ordering::SeqCst) < 100 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    // Mid-load: the spenders are still calling when the process dies.
+    server.kill_9().await;
+    load.await
+        .expect("the spenders stop when the server is gone");
+    let first = before_crash.load(Ordering::SeqCst);
+
+    let server = Server::start_limited(&site, None, &["--credit-lease", "40"]).await;
+    let after_restart = Arc::new(AtomicU64::new(0));
+    spend_credits(
+        server.base_url.clone(),
+        secret.clone(),
+        8,
+        Arc::clone(&after_restart),
+        u64::MAX,
+    )
+    .await;
+    let second = after_restart.load(Ordering::SeqCst);
+    let total = first + second;
+    assert!(
+        total <= BALANCE,
+        "admitted {first} + {second} > {BALANCE}: over-spent"
+    );
+    // Lost: the unspent lease, and the answers in flight when the process died (one a spender).
+    assert!(
+        total >= BALANCE - LEASE - 8,
+        "admitted {first} + {second}: the crash lost more than one lease of {LEASE}"
+    );
+    let key = server
+        .expect(
+            200,
+            reqwest::Method::GET,
+            &format!("/v1/keys/{id}"),
+            Some(&root),
+            None,
+        )
+        .await;
+    assert_eq!(key["credits"]["remaining"], json!(0));
+    eprintln!("credits across kill -9: {first} before, {second} after, {total} of {BALANCE}");
+    server.stop().await;
+}

@@ -114,6 +114,8 @@ conformance!(
     subscriptions_fill_key_products,
     keys_filter_by_their_subscription,
     access_keys_round_trip,
+    usage_limits_round_trip,
+    credits_change_by_compare_and_set,
 );
 
 /// Migrations apply once and are a no-op after; the bare-path and `sqlite:` URL forms open the

@@ -67,7 +67,7 @@ fn is_gateway_method(method: &Method) -> bool {
     params(
         ("scopes" = Option<String>, Query, description = "Required scopes, comma-separated (or header `X-Keyward-Scopes`)"),
         ("product" = Option<Uuid>, Query, description = "Product id the key must be `ACCEPTED` for (or header `X-Keyward-Product`)"),
-        ("cost" = Option<u64>, Query, description = "What the request costs against the key's limits and credits, 0 to 10^12 (default 1; or header `X-Keyward-Cost`)"),
+        ("cost" = Option<u64>, Query, maximum = 1_000_000_000_000_u64, description = "What the request costs against the key's limits and credits, 0 to 10^12 (default 1; or header `X-Keyward-Cost`)"),
         ("X-API-Key" = Option<String>, Header, description = "The key, when not sent as `Authorization: Bearer`"),
     ),
     responses(

@@ -62,9 +62,11 @@ pub struct CreateKeyRequest {
     pub metadata: Option<serde_json::Value>,
     /// Rolling-window limits (at most 16).
     #[serde(default)]
+    #[schema(max_items = 16)]
     pub rate_limits: Option<Vec<RateLimitBody>>,
     /// Calendar-window limits (at most 16).
     #[serde(default)]
+    #[schema(max_items = 16)]
     pub quotas: Option<Vec<QuotaBody>>,
     /// A credit balance; absent or `null`: unlimited.
     #[serde(default)]
@@ -104,9 +106,11 @@ pub struct UpdateKeyRequest {
     pub metadata: Option<serde_json::Value>,
     /// Replaces the rate limits (`[]` removes them).
     #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(schema_with = usage::rate_limits_schema)]
     pub rate_limits: Option<Vec<RateLimitBody>>,
     /// Replaces the quotas (`[]` removes them).
     #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(schema_with = usage::quotas_schema)]
     pub quotas: Option<Vec<QuotaBody>>,
     /// Sets the balance (credits leased from the old one lapse); `null` removes it.
     #[serde(default, deserialize_with = "super::nullable")]

@@ -18,10 +18,15 @@ use crate::ApiState;
 pub struct TopUpRequest {
     /// `add` adds `amount` to the balance (the key must have one); `set` makes `amount` the
     /// balance (a key without one gets one; credits nodes leased from the old balance lapse).
-    #[schema(example = "add")]
+    #[schema(schema_with = op_schema)]
     pub op: String,
+    #[serde(deserialize_with = "super::whole_u64")]
     #[schema(minimum = 0, maximum = 1_000_000_000_000_u64)]
     pub amount: u64,
+}
+
+fn op_schema() -> utoipa::openapi::Object {
+    crate::views::enum_schema(["add", "set"])
 }
 
 /// Add to or set a key's credits; recorded as `key.credits`.

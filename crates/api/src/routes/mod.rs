@@ -31,6 +31,30 @@ pub async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
 }
 
+/// A non-negative whole number, also when written with a zero fraction (`5.0`): JSON Schema
+/// counts that an integer, so clients generated from the document may send it.
+pub(crate) fn whole_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    number
+        .as_u64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1.8e19)
+                .map(|f| f as u64)
+        })
+        .ok_or_else(|| serde::de::Error::custom("must be a whole number, 0 or more"))
+}
+
+/// [`whole_u64`] for an optional field (`null` or absent: `None`).
+pub(crate) fn opt_whole_u64<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_u64")] u64);
+    Ok(Option::<Whole>::deserialize(deserializer)?.map(|w| w.0))
+}
+
 /// For PATCH bodies: an absent field is `None`, an explicit `null` is `Some(None)`.
 pub(crate) fn nullable_time<'de, D>(
     deserializer: D,

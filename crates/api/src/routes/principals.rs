@@ -38,9 +38,11 @@ pub struct CreatePrincipalRequest {
     pub domain_id: Option<String>,
     /// Rate limits shared by all of the principal's keys (at most 16).
     #[serde(default)]
+    #[schema(max_items = 16)]
     pub rate_limits: Option<Vec<RateLimitBody>>,
     /// Quotas shared by all of the principal's keys (at most 16).
     #[serde(default)]
+    #[schema(max_items = 16)]
     pub quotas: Option<Vec<QuotaBody>>,
 }
 
@@ -57,9 +59,11 @@ pub struct UpdatePrincipalRequest {
     pub description: Option<String>,
     /// Replaces the rate limits (`[]` removes them).
     #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(schema_with = usage::rate_limits_schema)]
     pub rate_limits: Option<Vec<RateLimitBody>>,
     /// Replaces the quotas (`[]` removes them).
     #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(schema_with = usage::quotas_schema)]
     pub quotas: Option<Vec<QuotaBody>>,
 }
 

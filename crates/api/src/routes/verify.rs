@@ -39,7 +39,7 @@ pub struct VerifyKeyRequest {
     pub product: Option<String>,
     /// What this request costs against the key's limits and credits: default 1; 0 checks
     /// without spending (refused only if a request of cost 1 would be).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::opt_whole_u64")]
     #[schema(minimum = 0, maximum = 1_000_000_000_000_u64)]
     pub cost: Option<u64>,
 }

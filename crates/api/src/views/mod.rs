@@ -108,8 +108,8 @@ pub struct PrincipalView {
     /// Created by an external authority: its keys cannot be managed through this API.
     pub external: bool,
     /// Shared by all of this principal's keys.
-    pub rate_limits: Vec<usage::RateLimitBody>,
-    pub quotas: Vec<usage::QuotaBody>,
+    pub rate_limits: Vec<usage::RateLimitView>,
+    pub quotas: Vec<usage::QuotaView>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -125,8 +125,8 @@ impl From<Principal> for PrincipalView {
             name: p.name.as_str().to_owned(),
             description: p.description.as_str().to_owned(),
             external: p.external,
-            rate_limits: usage::rate_limit_bodies(&p.limits),
-            quotas: usage::quota_bodies(&p.limits),
+            rate_limits: usage::rate_limit_views(&p.limits),
+            quotas: usage::quota_views(&p.limits),
             created_at: utc(p.created_at),
             updated_at: utc(p.updated_at),
         }
@@ -195,10 +195,10 @@ pub struct KeyView {
     pub expires_at: Option<OffsetDateTime>,
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
-    pub rate_limits: Vec<usage::RateLimitBody>,
-    pub quotas: Vec<usage::QuotaBody>,
+    pub rate_limits: Vec<usage::RateLimitView>,
+    pub quotas: Vec<usage::QuotaView>,
     /// The balance now (refills due applied); `null`: no credits, unlimited.
-    pub credits: Option<usage::CreditsBody>,
+    pub credits: Option<usage::CreditsView>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -225,9 +225,9 @@ impl From<ApiKey> for KeyView {
             allowed_cidrs: k.allowed_cidrs.iter().map(CidrView::from).collect(),
             expires_at: k.expires_at.map(utc),
             metadata: k.metadata.to_value(),
-            rate_limits: usage::rate_limit_bodies(&k.limits),
-            quotas: usage::quota_bodies(&k.limits),
-            credits: k.credits.as_ref().map(usage::CreditsBody::from),
+            rate_limits: usage::rate_limit_views(&k.limits),
+            quotas: usage::quota_views(&k.limits),
+            credits: k.credits.as_ref().map(usage::CreditsView::from),
             created_at: utc(k.created_at),
             updated_at: utc(k.updated_at),
             last_used_at: k.last_used_at.map(utc),

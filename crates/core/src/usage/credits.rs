@@ -160,7 +160,7 @@ mod tests {
         let (later, new_epoch) = add.at(datetime!(2026-12-10 00:00 UTC));
         assert_eq!(
             (later.remaining, new_epoch),
-            (23, false),
+            (33, false),
             "three days of +10"
         );
     }

@@ -8,6 +8,10 @@ parameter is left out of generated requests; paging itself is tested in `tests/a
 tab, line feed and return, at any depth. The document says so in prose: a pattern can reach nested
 keys and strings only through a recursive schema, which the generator does not follow. Generated
 metadata has those characters removed, so it stays within what the document says.
+
+`rate_limits` and `quotas` name each limit once per list; the document says so in prose (JSON
+Schema's `uniqueItems` compares whole items, not one field). Generated lists keep the first limit
+of each name.
 """
 
 import re
@@ -30,9 +34,27 @@ def _clean(value):
     return value
 
 
+def _unique_names(items):
+    seen, kept = set(), []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            kept.append(item)
+            continue
+        if name in seen:
+            continue
+        seen.add(name)
+        kept.append(item)
+    return kept
+
+
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
     if case.query:
         case.query.pop("cursor", None)
+    if isinstance(case.body, dict):
+        for field in ("rate_limits", "quotas"):
+            if isinstance(case.body.get(field), list):
+                case.body[field] = _unique_names(case.body[field])
     if isinstance(case.body, dict) and isinstance(case.body.get("metadata"), dict):
         case.body["metadata"] = _clean(case.body["metadata"])

@@ -1,5 +1,6 @@
 //! `keyward keys …`: create, list, get, update, enable, disable, rotate, delete, verify.
 
+mod usage;
 mod view;
 
 use std::io::{BufRead, IsTerminal};
@@ -63,6 +64,9 @@ enum KeysAction {
     },
     /// Check a key as a gateway would. Exit status: 0 valid, 3 not valid.
     Verify(VerifyArgs),
+    /// Add to or set a key's credit balance.
+    #[command(subcommand)]
+    Credits(usage::CreditsAction),
 }
 
 /// Fields both `create` and `update` set.
@@ -91,6 +95,8 @@ struct KeyFields {
     /// A JSON object of your own, e.g. '{"team":"billing"}'.
     #[arg(long, value_name = "JSON", value_parser = parse_metadata)]
     metadata: Option<Value>,
+    #[command(flatten)]
+    usage: usage::UsageFields,
 }
 
 #[derive(Debug, Args)]
@@ -207,6 +213,11 @@ impl KeysCommand {
                 }
             }
             KeysAction::Verify(args) => return verify(&client, args, json).await,
+            KeysAction::Credits(action) => {
+                let (id, body) = action.request();
+                let key = client.post(&["v1", "keys", &id, "credits"], &body).await?;
+                render_key(&key, json)
+            }
         };
         output::print(&text)?;
         Ok(ExitCode::SUCCESS)
@@ -250,6 +261,7 @@ impl KeyFields {
         if let Some(metadata) = self.metadata {
             body.insert("metadata".into(), metadata);
         }
+        self.usage.add_to(&mut body);
         Ok(body)
     }
 }

@@ -65,6 +65,9 @@ fn key_fields(key: &Value) -> String {
         ("allowed cidrs", output::cidrs(key)),
         ("expires", output::time_or(key, "expires_at", "never")),
         ("metadata", text("metadata")),
+        ("rate limits", limits(key, "rate_limits")),
+        ("quotas", limits(key, "quotas")),
+        ("credits", credits(key)),
         ("secrets", secrets),
         ("created", text("created_at")),
         ("updated", text("updated_at")),
@@ -74,6 +77,40 @@ fn key_fields(key: &Value) -> String {
             output::time_or(key, "last_rotated_at", "never"),
         ),
     ])
+}
+
+/// `requests 100/1m, daily 10000/day`, or `-`.
+fn limits(key: &Value, field: &str) -> String {
+    let items = key.get(field).and_then(Value::as_array);
+    let text: Vec<String> = items
+        .into_iter()
+        .flatten()
+        .map(|limit| {
+            let per = limit
+                .get("period")
+                .or_else(|| limit.get("per"))
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            format!(
+                "{} {}/{}",
+                output::text(limit, "name"),
+                output::text(limit, "limit"),
+                per
+            )
+        })
+        .collect();
+    if text.is_empty() {
+        "-".into()
+    } else {
+        text.join(", ")
+    }
+}
+
+fn credits(key: &Value) -> String {
+    match key.get("credits").filter(|c| !c.is_null()) {
+        Some(credits) => output::text(credits, "remaining"),
+        None => "unlimited".into(),
+    }
 }
 
 pub fn key_table(keys: &[Value]) -> String {
