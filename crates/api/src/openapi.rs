@@ -9,7 +9,7 @@ use crate::field_schemas::sort_schema;
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    access_keys, domains, gateway, health, keys, operations, principals, products, verify,
+    access_keys, domains, gateway, health, keys, operations, principals, products, usage, verify,
 };
 
 #[derive(OpenApi)]
@@ -24,7 +24,7 @@ use crate::routes::{
         principals::create, principals::list, principals::get, principals::update,
         principals::delete,
         keys::create, keys::list, keys::get, keys::update, keys::delete, keys::enable,
-        keys::disable, keys::rotate,
+        keys::disable, keys::rotate, usage::get,
         operations::list, operations::get, operations::list_for_key,
         verify::verify, gateway::check,
         products::create, products::list, products::get, products::delete,
@@ -170,6 +170,7 @@ mod tests {
             "/v1/keys/{id}/disable",
             "/v1/keys/{id}/rotate",
             "/v1/keys/{id}/operations",
+            "/v1/keys/{id}/usage",
             "/v1/keys/verify",
             "/v1/operations",
             "/v1/operations/{id}",
@@ -190,6 +191,8 @@ mod tests {
             "OperationView",
             "ErrorBody",
             "VerifyView",
+            "UsageView",
+            "UsageBucketView",
         ] {
             assert!(schemas.contains_key(name), "missing schema {name}");
         }
@@ -204,5 +207,13 @@ mod tests {
         assert_eq!(ids.len(), count, "operation ids must be unique");
         let key = &schemas["KeyView"]["properties"];
         assert!(key.get("type").is_some() && key.get("hash").is_none());
+        let usage = &paths["/v1/keys/{id}/usage"]["get"]["parameters"];
+        let from = usage
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .find(|p| p["name"] == "from")
+            .expect("a `from` parameter");
+        assert_eq!(from["schema"]["format"], "date-time", "{from}");
     }
 }

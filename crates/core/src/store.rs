@@ -6,6 +6,7 @@
 //! - `update_key` writes only if the stored version equals `expected_version` (else `Stale`),
 //!   stores `key.version` as the new version, replaces the key's secrets, and never touches
 //!   `last_used_at`, which only `record_last_used` writes;
+//! - usage rows (`record_usage`) only ever add up, and go with their key when it is deleted;
 //! - a store shared by several nodes publishes every key write (insert, update, delete, with the
 //!   secret hashes before and after) to `watch_changes` sinks on every other node, after commit
 //!   (the writing node's core forgets its own changes as the write returns);
@@ -23,6 +24,7 @@ use crate::model::{
 };
 use crate::query::{KeyField, OperationQuery, PrincipalField, Query};
 use crate::secret::SecretHash;
+use crate::usage::UsageCount;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -104,6 +106,21 @@ pub trait Store: Send + Sync + 'static {
     /// Write-behind of "last used": one statement or transaction per batch, never per request.
     /// Only moves `last_used_at` forward.
     async fn record_last_used(&self, uses: &[(KeyId, OffsetDateTime)]) -> StoreResult<()>;
+
+    /// Write-behind of usage counts (`usage::meter`): adds each row's counts to the stored row of
+    /// its key and hour, creating it when absent, in one statement or transaction per batch.
+    /// Rows of keys deleted meanwhile are dropped, not an error. A batch may hold a key and hour
+    /// more than once; their counts add up.
+    async fn record_usage(&self, counts: &[UsageCount]) -> StoreResult<()>;
+    /// The stored hour rows of `key` whose hour starts in `[from, to)`, oldest first.
+    async fn key_usage(
+        &self,
+        key: KeyId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<UsageCount>>;
+    /// Deletes every usage row whose hour starts before `before`; answers how many it deleted.
+    async fn prune_usage(&self, before: OffsetDateTime) -> StoreResult<u64>;
 
     /// Inserts a product; a name already used in its domain is `Conflict`.
     async fn insert_product(&self, product: &Product, op: &Operation) -> StoreResult<()>;

@@ -7,7 +7,8 @@
 //! use, hash lookup, concurrency), `operations` (same-transaction log, newest-first pages),
 //! `filters` (every operator on every field kind), `paging` (sorts, cursors, offsets, counts),
 //! `products` (products, subscriptions and the accepted products a key carries), `stats`
-//! (group-by with counts and time extremes).
+//! (group-by with counts and time extremes), `usage` (metered counts that add up, go with
+//! their key and are pruned by age).
 
 mod filters;
 mod keys;
@@ -16,6 +17,7 @@ mod operations;
 mod paging;
 mod products;
 mod stats;
+mod usage;
 
 pub use filters::{
     filter_trees_combine_and_negate, id_and_enum_filters, largest_filters_run,
@@ -41,6 +43,9 @@ pub use products::{
     subscription_writes_check_the_status, subscriptions_fill_key_products,
 };
 pub use stats::aggregates_group_count_and_extremes;
+pub use usage::{
+    prune_usage_deletes_old_hours, usage_adds_up_per_key_and_hour, usage_goes_with_its_key,
+};
 
 use std::sync::Arc;
 

@@ -114,6 +114,9 @@ conformance!(
     subscriptions_fill_key_products,
     keys_filter_by_their_subscription,
     access_keys_round_trip,
+    usage_adds_up_per_key_and_hour,
+    usage_goes_with_its_key,
+    prune_usage_deletes_old_hours,
 );
 
 /// Migrations apply once and are a no-op after; the bare-path and `sqlite:` URL forms open the

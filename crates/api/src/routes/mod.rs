@@ -12,6 +12,7 @@ pub mod keys;
 pub mod operations;
 pub mod principals;
 pub mod products;
+pub mod usage;
 pub mod verify;
 
 use serde::{Deserialize, Deserializer};

@@ -5,12 +5,15 @@
 //! - [`counter`]: one counter's exact arithmetic (GCRA, calendar windows).
 //! - [`limiter`]: the `Limiter` port: charge a set of counters all or nothing.
 //! - [`local`]: `LocalLimiter`, the counters in this node's memory.
+//! - [`meter`]: `Meter`, verifications counted per key per hour by outcome, written behind
+//!   (`Verifier::flush_usage`); `UsageCount` is one key's hour, as the store keeps it.
 
 pub mod calendar;
 pub mod counter;
 pub mod limiter;
 pub mod limits;
 pub mod local;
+pub mod meter;
 
 pub use calendar::Calendar;
 pub use limiter::{
@@ -18,3 +21,4 @@ pub use limiter::{
 };
 pub use limits::{LimitMode, Limits, Quota, RateLimit, Refill, RefillMode};
 pub use local::LocalLimiter;
+pub use meter::{Meter, UsageCount};

@@ -6,6 +6,8 @@
 //! are also reloaded after a minute as a backstop. While the database is away, cached keys keep
 //! being served for the stale window, even past that minute. Successful uses are recorded in the
 //! snapshot with two atomics and flushed to the store in batches by `Verifier::flush_last_used`.
+//! Every decision about a found key is also counted by outcome in the `Meter` (`usage::meter`)
+//! and flushed, per key and hour, by `Verifier::flush_usage`.
 
 mod decision;
 mod snapshot;
@@ -29,7 +31,7 @@ use crate::ids::{KeyId, ProductId};
 use crate::model::ApiKey;
 use crate::secret::{PresentedSecret, SecretHash, SecretHasher};
 use crate::store::{ChangeEvent, Store};
-use crate::usage::{Limiter, LocalLimiter};
+use crate::usage::{Limiter, LocalLimiter, Meter};
 
 /// What a verification asks.
 #[derive(Debug, Default, Clone, Copy)]
@@ -128,6 +130,8 @@ pub struct Verifier {
     last_used_resolution: Duration,
     /// Counts rate limits and quotas (`usage`): this node's memory unless set otherwise.
     limiter: Arc<dyn Limiter>,
+    /// Decisions about found keys, per key and outcome, until `flush_usage` writes them.
+    meter: Meter,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -166,6 +170,7 @@ impl Verifier {
             negative_ttl: settings.negative_ttl,
             last_used_resolution: settings.last_used_resolution,
             limiter: Arc::new(LocalLimiter::default()),
+            meter: Meter::default(),
         }
     }
 
@@ -176,6 +181,11 @@ impl Verifier {
 
     pub fn limiter(&self) -> &Arc<dyn Limiter> {
         &self.limiter
+    }
+
+    /// The usage counts gathered since the last `flush_usage`.
+    pub fn meter(&self) -> &Meter {
+        &self.meter
     }
 
     pub fn hasher(&self) -> &SecretHasher {
@@ -255,7 +265,13 @@ impl Verifier {
         request: &VerifyRequest<'_>,
     ) -> Decision {
         match snapshot {
-            Some(snapshot) => self.decide(snapshot, request),
+            Some(snapshot) => {
+                let key = snapshot.key_id;
+                let decision = self.decide(snapshot, request);
+                // Usage metering: every decision about a found key, whatever its outcome.
+                self.meter.record(key, decision.reason);
+                decision
+            }
             None => Decision::deny(Reason::NotFound),
         }
     }
@@ -403,6 +419,21 @@ impl Verifier {
             if let Ok(mut used) = self.used.lock() {
                 used.extend(drained.into_iter().filter(|s| s.requeue()));
             }
+            return Err(error.into());
+        }
+        Ok(batch.len())
+    }
+
+    /// Writes the usage counted since the previous flush, attributed to the current UTC hour
+    /// (see `usage::meter`), in one batch. Call it with `flush_last_used`. On failure the counts
+    /// are kept, in their hours, for the next flush. Answers how many key-hour rows it wrote.
+    pub async fn flush_usage(&self) -> CoreResult<usize> {
+        let batch = self.meter.drain(self.clock.now());
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        if let Err(error) = self.store.record_usage(&batch).await {
+            self.meter.restore(batch);
             return Err(error.into());
         }
         Ok(batch.len())

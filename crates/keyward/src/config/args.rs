@@ -101,6 +101,11 @@ pub struct ServerArgs {
     #[arg(long, env = "KEYWARD_LAST_USED_RESOLUTION", value_name = "DURATION", value_parser = parse_duration)]
     pub last_used_resolution: Option<Duration>,
 
+    /// How long usage counts (verifications per key per hour) are kept; older hours are deleted
+    /// about once an hour. At least 1h [default: 90d].
+    #[arg(long, env = "KEYWARD_USAGE_RETENTION", value_name = "DURATION", value_parser = parse_duration)]
+    pub usage_retention: Option<Duration>,
+
     /// Most keys held by the verification cache [default: 1000000].
     #[arg(
         long,
