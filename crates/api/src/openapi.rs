@@ -2,6 +2,7 @@
 //! views' `ToSchema` derives, and served at `/v1/openapi.json`.
 
 use keyward_core::query::{KeyField, PrincipalField};
+use keyward_core::service::Granularity;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Schema};
 
@@ -31,7 +32,7 @@ use crate::routes::{
         products::list_subscriptions, products::put_subscription, products::delete_subscription,
         access_keys::create, access_keys::delete,
     ),
-    modifiers(&SecuritySchemes, &GatewayMethods, &PatchBodies, &SortParameters),
+    modifiers(&SecuritySchemes, &GatewayMethods, &PatchBodies, &SortParameters, &UsageGranularity),
     tags(
         (name = "domains", description = "Tenants"),
         (name = "principals", description = "Users and service accounts that own keys"),
@@ -142,6 +143,29 @@ impl Modify for SortParameters {
     }
 }
 
+/// A usage report's `granularity` is one of the core's words (`hour`, `day`): an enum built from
+/// `Granularity::ALL`, which `#[utoipa::path]` parameters cannot take.
+struct UsageGranularity;
+
+impl Modify for UsageGranularity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(op) = openapi
+            .paths
+            .paths
+            .get_mut("/v1/keys/{id}/usage")
+            .and_then(|i| i.get.as_mut())
+        else {
+            return;
+        };
+        let words = Granularity::ALL.iter().map(|g| g.as_str());
+        let schema = crate::views::enum_schema(words);
+        let params = op.parameters.iter_mut().flatten();
+        for param in params.filter(|p| p.name == "granularity") {
+            param.schema = Some(RefOr::T(Schema::Object(schema.clone())));
+        }
+    }
+}
+
 /// The document served at `/v1/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
@@ -215,5 +239,16 @@ mod tests {
             .find(|p| p["name"] == "from")
             .expect("a `from` parameter");
         assert_eq!(from["schema"]["format"], "date-time", "{from}");
+        let granularity = usage
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .find(|p| p["name"] == "granularity")
+            .expect("a `granularity` parameter");
+        assert_eq!(
+            granularity["schema"]["enum"],
+            serde_json::json!(["hour", "day"]),
+            "{granularity}"
+        );
     }
 }
