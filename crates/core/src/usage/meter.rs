@@ -37,11 +37,6 @@ pub struct UsageCount {
 }
 
 impl UsageCount {
-    /// Zero counts of `key` for the hour starting at `hour_start`.
-    pub fn zero(key: KeyId, hour_start: OffsetDateTime) -> Self {
-        Self::from_counts(key, hour_start, [0; 4])
-    }
-
     /// Adds `other`'s counts to these (saturating: a counter never wraps).
     pub fn add(&mut self, other: &UsageCount) {
         self.valid = self.valid.saturating_add(other.valid);
