@@ -10,7 +10,8 @@ use crate::field_schemas::sort_schema;
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    access_keys, domains, gateway, health, keys, operations, principals, products, usage, verify,
+    access_keys, domains, gateway, health, key_credits, key_usage, keys, operations, principals,
+    products, verify,
 };
 
 #[derive(OpenApi)]
@@ -25,7 +26,7 @@ use crate::routes::{
         principals::create, principals::list, principals::get, principals::update,
         principals::delete,
         keys::create, keys::list, keys::get, keys::update, keys::delete, keys::enable,
-        keys::disable, keys::rotate, usage::get,
+        keys::disable, keys::rotate, key_credits::top_up, key_usage::get,
         operations::list, operations::get, operations::list_for_key,
         verify::verify, gateway::check,
         products::create, products::list, products::get, products::delete,
@@ -215,7 +216,7 @@ mod tests {
             "OperationView",
             "ErrorBody",
             "VerifyView",
-            "UsageView",
+            "UsageSeriesView",
             "UsageBucketView",
         ] {
             assert!(schemas.contains_key(name), "missing schema {name}");

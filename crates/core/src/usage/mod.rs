@@ -7,18 +7,24 @@
 //! - [`local`]: `LocalLimiter`, the counters in this node's memory.
 //! - [`meter`]: `Meter`, verifications counted per key per hour by outcome, written behind
 //!   (`Verifier::flush_usage`); `UsageCount` is one key's hour, as the store keeps it.
+//! - [`credits`]: a key's balance, its refills (computed, never scheduled) and top-ups.
+//! - [`rules`]: the owner's and the product plans' limits read with a key.
 
 pub mod calendar;
 pub mod counter;
+pub mod credits;
 pub mod limiter;
 pub mod limits;
 pub mod local;
 pub mod meter;
+pub mod rules;
 
 pub use calendar::Calendar;
+pub use credits::{Credits, CreditsOp, StoredCredits};
 pub use limiter::{
     Admission, Charge, CounterId, CounterOwner, LimitKind, LimitState, Limiter, Rule,
 };
 pub use limits::{LimitMode, Limits, Quota, RateLimit, Refill, RefillMode};
 pub use local::LocalLimiter;
 pub use meter::{Meter, UsageCount};
+pub use rules::{PlanLimits, UsageRules};

@@ -18,6 +18,7 @@
 //! flush_interval = "1s"
 //! last_used_resolution = "60s"
 //! usage_retention = "90d"
+//! credit_lease = 100
 //! log = "info"
 //!
 //! [cache]
@@ -68,6 +69,7 @@ pub struct FileConfig {
     pub last_used_resolution: Option<Duration>,
     #[serde(default, with = "serde_opt")]
     pub usage_retention: Option<Duration>,
+    pub credit_lease: Option<u64>,
     pub log: Option<String>,
     #[serde(default)]
     pub cache: FileCache,

@@ -274,3 +274,62 @@ async fn usage_past_the_retention_is_pruned() {
         "the recent hour stays (flushed at shutdown)"
     );
 }
+
+#[tokio::test]
+async fn limit_refusals_have_counts_of_their_own() {
+    let app = spawn_app().await;
+    app.clock.set(START);
+    let (_, admin) = app.new_domain_admin(&unique("d")).await;
+    let owner = id_of(&app.create_service_account(&admin, "svc").await);
+    let limited = app
+        .create_key(
+            &admin,
+            &owner,
+            json!({"name": "rated", "rate_limits": [{"name": "r", "limit": 2, "period": "1h"}]}),
+        )
+        .await;
+    let quota = app
+        .create_key(
+            &admin,
+            &owner,
+            json!({"name": "quota", "quotas": [{"name": "q", "limit": 1, "per": "day"}]}),
+        )
+        .await;
+    // Credits are leased from the stored balance: the first use waits on the store (the
+    // verifier's asynchronous path), and is metered there.
+    let credits = app
+        .create_key(
+            &admin,
+            &owner,
+            json!({"name": "credits", "credits": {"remaining": 1}}),
+        )
+        .await;
+    verify_times(&app, json!({"key": credits.secret}), 1, "VALID").await;
+    verify_times(&app, json!({"key": credits.secret}), 2, "USAGE_EXCEEDED").await;
+    verify_times(&app, json!({"key": limited.secret}), 2, "VALID").await;
+    verify_times(&app, json!({"key": limited.secret}), 3, "RATE_LIMITED").await;
+    verify_times(&app, json!({"key": quota.secret}), 1, "VALID").await;
+    verify_times(&app, json!({"key": quota.secret}), 2, "USAGE_EXCEEDED").await;
+    let hour = "from=2030-01-01T10:00:00Z&to=2030-01-01T11:00:00Z";
+    wait_for_series(
+        &app,
+        &admin,
+        &usage_path(&limited.id, hour),
+        &[("2030-01-01T10:00:00Z", 2, 3, 0, 0)],
+    )
+    .await;
+    wait_for_series(
+        &app,
+        &admin,
+        &usage_path(&quota.id, hour),
+        &[("2030-01-01T10:00:00Z", 1, 0, 2, 0)],
+    )
+    .await;
+    wait_for_series(
+        &app,
+        &admin,
+        &usage_path(&credits.id, hour),
+        &[("2030-01-01T10:00:00Z", 1, 0, 2, 0)],
+    )
+    .await;
+}

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, IdPath};
 use crate::list_query::Params;
-use crate::views::UsageView;
+use crate::views::UsageSeriesView;
 use crate::ApiState;
 
 /// A key's verifications per UTC hour or day, by outcome. Counts are written behind: a
@@ -26,7 +26,7 @@ use crate::ApiState;
         ("granularity" = Option<String>, Query, description = "`hour` (default; at most 744 buckets) or `day` (at most 400 buckets)"),
     ),
     responses(
-        (status = 200, description = "The usage series", body = UsageView),
+        (status = 200, description = "The usage series", body = UsageSeriesView),
         (status = "4XX", description = "Refused", body = ErrorBody),
     ))]
 pub async fn get(
@@ -34,7 +34,7 @@ pub async fn get(
     Auth(caller): Auth,
     IdPath(id): IdPath<KeyId>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<UsageView>, ApiError> {
+) -> Result<Json<UsageSeriesView>, ApiError> {
     let mut params = Params::parse(raw.as_deref());
     let from = time_param(params.single("from")?, "from")?;
     let to = time_param(params.single("to")?, "to")?;
