@@ -44,7 +44,8 @@ pub use error::{ApiError, ErrorCode};
 pub use keyward_edge::{client_ip, ApiState};
 pub use openapi::openapi;
 use routes::{
-    access_keys, domains, health, key_credits, keys, operations, principals, products, verify,
+    access_keys, domains, health, key_credits, key_usage, keys, operations, principals, products,
+    verify,
 };
 
 /// The whole HTTP surface: /healthz, /readyz, /v1/... . Served through
@@ -84,6 +85,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/keys/{id}/rotate", post(keys::rotate))
         .route("/v1/keys/{id}/credits", post(key_credits::top_up))
         .route("/v1/keys/{id}/operations", get(operations::list_for_key))
+        .route("/v1/keys/{id}/usage", get(key_usage::get))
         .route("/v1/keys/{id}/access-keys", post(access_keys::create))
         .route("/v1/access-keys/{id}", delete(access_keys::delete))
         .route("/v1/products", get(products::list).post(products::create))

@@ -2,6 +2,7 @@
 //! views' `ToSchema` derives, and served at `/v1/openapi.json`.
 
 use keyward_core::query::{KeyField, PrincipalField};
+use keyward_core::service::Granularity;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Schema};
 
@@ -9,8 +10,8 @@ use crate::field_schemas::sort_schema;
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    access_keys, domains, gateway, health, key_credits, keys, operations, principals, products,
-    verify,
+    access_keys, domains, gateway, health, key_credits, key_usage, keys, operations, principals,
+    products, verify,
 };
 
 #[derive(OpenApi)]
@@ -25,14 +26,14 @@ use crate::routes::{
         principals::create, principals::list, principals::get, principals::update,
         principals::delete,
         keys::create, keys::list, keys::get, keys::update, keys::delete, keys::enable,
-        keys::disable, keys::rotate, key_credits::top_up,
+        keys::disable, keys::rotate, key_credits::top_up, key_usage::get,
         operations::list, operations::get, operations::list_for_key,
         verify::verify, gateway::check,
         products::create, products::list, products::get, products::delete,
         products::list_subscriptions, products::put_subscription, products::delete_subscription,
         access_keys::create, access_keys::delete,
     ),
-    modifiers(&SecuritySchemes, &GatewayMethods, &PatchBodies, &SortParameters),
+    modifiers(&SecuritySchemes, &GatewayMethods, &PatchBodies, &SortParameters, &UsageGranularity),
     tags(
         (name = "domains", description = "Tenants"),
         (name = "principals", description = "Users and service accounts that own keys"),
@@ -143,6 +144,29 @@ impl Modify for SortParameters {
     }
 }
 
+/// A usage report's `granularity` is one of the core's words (`hour`, `day`): an enum built from
+/// `Granularity::ALL`, which `#[utoipa::path]` parameters cannot take.
+struct UsageGranularity;
+
+impl Modify for UsageGranularity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(op) = openapi
+            .paths
+            .paths
+            .get_mut("/v1/keys/{id}/usage")
+            .and_then(|i| i.get.as_mut())
+        else {
+            return;
+        };
+        let words = Granularity::ALL.iter().map(|g| g.as_str());
+        let schema = crate::views::enum_schema(words);
+        let params = op.parameters.iter_mut().flatten();
+        for param in params.filter(|p| p.name == "granularity") {
+            param.schema = Some(RefOr::T(Schema::Object(schema.clone())));
+        }
+    }
+}
+
 /// The document served at `/v1/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
@@ -171,6 +195,7 @@ mod tests {
             "/v1/keys/{id}/disable",
             "/v1/keys/{id}/rotate",
             "/v1/keys/{id}/operations",
+            "/v1/keys/{id}/usage",
             "/v1/keys/verify",
             "/v1/operations",
             "/v1/operations/{id}",
@@ -191,6 +216,8 @@ mod tests {
             "OperationView",
             "ErrorBody",
             "VerifyView",
+            "UsageSeriesView",
+            "UsageBucketView",
         ] {
             assert!(schemas.contains_key(name), "missing schema {name}");
         }
@@ -205,5 +232,24 @@ mod tests {
         assert_eq!(ids.len(), count, "operation ids must be unique");
         let key = &schemas["KeyView"]["properties"];
         assert!(key.get("type").is_some() && key.get("hash").is_none());
+        let usage = &paths["/v1/keys/{id}/usage"]["get"]["parameters"];
+        let from = usage
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .find(|p| p["name"] == "from")
+            .expect("a `from` parameter");
+        assert_eq!(from["schema"]["format"], "date-time", "{from}");
+        let granularity = usage
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .find(|p| p["name"] == "granularity")
+            .expect("a `granularity` parameter");
+        assert_eq!(
+            granularity["schema"]["enum"],
+            serde_json::json!(["hour", "day"]),
+            "{granularity}"
+        );
     }
 }

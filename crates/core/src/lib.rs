@@ -29,7 +29,7 @@
 //! - [`clock`]: `Clock`, so tests move time instead of sleeping.
 //! - [`duration`]: the one human-duration syntax (`10s`, `5m`, `1h30m`, `30d`) keyward reads.
 //! - [`usage`]: usage control: rate limits, quotas and credits, the `Limiter` port and the
-//!   in-memory `LocalLimiter`.
+//!   in-memory `LocalLimiter`; usage metering (`Meter`: verifications per key per hour).
 //! - [`error`]: `ValidationError`, `StoreError`, `CoreError`.
 
 pub mod auth;

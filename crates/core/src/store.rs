@@ -10,6 +10,7 @@
 //!   since nodes lease credits from the stored balance concurrently (`swap_credits`);
 //! - every key read fills `ApiKey::usage.owner` with the owner's limits;
 //! - a principal update publishes the secret hashes of all of the principal's keys;
+//! - usage rows (`record_usage`) only ever add up, and go with their key when it is deleted;
 //! - a store shared by several nodes publishes every key write (insert, update, delete, with the
 //!   secret hashes before and after) to `watch_changes` sinks on every other node, after commit
 //!   (the writing node's core forgets its own changes as the write returns);
@@ -28,6 +29,7 @@ use crate::model::{
 use crate::query::{KeyField, OperationQuery, PrincipalField, Query};
 use crate::secret::SecretHash;
 use crate::usage::StoredCredits;
+use crate::usage::UsageCount;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -110,6 +112,20 @@ pub trait Store: Send + Sync + 'static {
     /// Only moves `last_used_at` forward.
     async fn record_last_used(&self, uses: &[(KeyId, OffsetDateTime)]) -> StoreResult<()>;
 
+    /// Write-behind of usage counts (`usage::meter`): adds each row's counts to the stored row of
+    /// its key and hour, creating it when absent, in one statement or transaction per batch.
+    /// Rows of keys deleted meanwhile are dropped, not an error. A batch may hold a key and hour
+    /// more than once; their counts add up.
+    async fn record_usage(&self, counts: &[UsageCount]) -> StoreResult<()>;
+    /// The stored hour rows of `key` whose hour starts in `[from, to)`, oldest first.
+    async fn key_usage(
+        &self,
+        key: KeyId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<UsageCount>>;
+    /// Deletes every usage row whose hour starts before `before`; answers how many it deleted.
+    async fn prune_usage(&self, before: OffsetDateTime) -> StoreResult<u64>;
     /// A key's credit balance as stored (refills due since not applied) with its credit epoch;
     /// `None` when the key has no balance or does not exist.
     async fn key_credits(&self, key: KeyId) -> StoreResult<Option<StoredCredits>>;

@@ -1,5 +1,5 @@
 //! Startup as a library call: [`Application::build`] connects, migrates, bootstraps, binds and
-//! starts the last-used flusher; [`Application::run_until`] serves until a shutdown future
+//! starts the flusher (last-used times and usage counts, written behind; old usage pruned); [`Application::run_until`] serves until a shutdown future
 //! completes. `keyward serve` and the integration tests go through exactly this code.
 
 use std::future::Future;
@@ -100,7 +100,11 @@ impl Application {
             .merge(keyward_compat::ncp::router(api_state.clone()))
             .merge(keyward_compat::zenml::router(api_state.clone()));
         let service = keyward_api::connection::GatewayFirst::new(router, api_state);
-        let flusher = Flusher::spawn(Arc::clone(&core), config.flush_interval);
+        let flusher = Flusher::spawn(
+            Arc::clone(&core),
+            config.flush_interval,
+            config.usage_retention,
+        );
         // Tests read the port from this exact phrase: keep it.
         tracing::info!("listening on http://{local_addr}");
         Ok(Self {
@@ -133,7 +137,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then stops accepting, drains open connections (for at
-    /// most `drain_timeout`), and flushes last-used times one final time.
+    /// most `drain_timeout`), and flushes last-used times and usage counts one final time.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -197,24 +201,32 @@ pub(crate) fn hasher(config: &Config) -> SecretHasher {
     SecretHasher::new(config.pepper.as_ref())
 }
 
-/// Writes "last used" times every interval until stopped (or until the `Application` holding
-/// it is dropped, which drops the stop sender).
+/// Writes "last used" times and usage counts every interval until stopped (or until the
+/// `Application` holding it is dropped, which drops the stop sender), and deletes usage older
+/// than the retention at its first tick and about once an hour after.
 struct Flusher {
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
 
 impl Flusher {
-    fn spawn(core: Arc<Keyward>, every: Duration) -> Self {
+    fn spawn(core: Arc<Keyward>, every: Duration, usage_retention: Duration) -> Self {
         let (stop, mut stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let mut ticker = tokio::time::interval(every);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ticker.tick().await; // the first tick is immediate; nothing to flush yet
+            let mut next_prune = tokio::time::Instant::now();
             loop {
                 tokio::select! {
                     _ = &mut stopped => break,
-                    _ = ticker.tick() => flush(&core, "periodic").await,
+                    _ = ticker.tick() => {
+                        flush(&core, "periodic").await;
+                        if tokio::time::Instant::now() >= next_prune {
+                            prune(&core, usage_retention).await;
+                            next_prune = tokio::time::Instant::now() + PRUNE_EVERY;
+                        }
+                    }
                 }
             }
         });
@@ -229,6 +241,8 @@ impl Flusher {
     }
 }
 
+/// How often usage older than the retention is deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How long a credit lease may sit unused before it goes back to the stored balance.
 const CREDIT_LEASE_IDLE: Duration = Duration::from_secs(2);
 
@@ -238,6 +252,13 @@ async fn flush(core: &Keyward, which: &'static str) {
         Ok(written) => tracing::debug!(written, which, "flushed last-used times"),
         Err(error) => {
             tracing::warn!(%error, which, "could not write last-used times; they are kept for the next flush");
+        }
+    }
+    match core.verifier().flush_usage().await {
+        Ok(0) => {}
+        Ok(rows) => tracing::debug!(rows, which, "flushed usage counts"),
+        Err(error) => {
+            tracing::warn!(%error, which, "could not write usage counts; they are kept for the next flush");
         }
     }
     // At the final flush every lease goes back, idle or not.
@@ -251,6 +272,16 @@ async fn flush(core: &Keyward, which: &'static str) {
         Ok(returned) => tracing::debug!(returned, which, "returned unspent credit leases"),
         Err(error) => {
             tracing::warn!(%error, which, "could not return unspent credit leases; they are lost, never over-spent");
+        }
+    }
+}
+
+async fn prune(core: &Keyward, retention: Duration) {
+    match core.prune_usage(retention).await {
+        Ok(0) => {}
+        Ok(deleted) => tracing::info!(deleted, "deleted usage rows past the retention"),
+        Err(error) => {
+            tracing::warn!(%error, "could not delete old usage rows; retrying in an hour")
         }
     }
 }

@@ -20,7 +20,8 @@
 //!   transaction (the `*_once` methods in the entity's own file) through the retry. Only the
 //!   `Backend`, an open transaction (`engine::Tx`) and decoding a row (`rows.rs`) branch on the
 //!   backend. Domains, principals, keys, products, subscriptions (which publish their key's
-//!   hashes like key writes), access keys and operations have their own files there. Every key
+//!   hashes like key writes), access keys, operations and usage counts (`engine/usage.rs`:
+//!   upserts that add, per key and hour) have their own files there. Every key
 //!   write locks the key row first (`keys::lock_key`), so writers of one key queue rather than
 //!   deadlock, and `engine/retry.rs` reruns a transaction PostgreSQL broke anyway (`40P01`,
 //!   `40001`) a few times before answering `Conflict`.

@@ -93,6 +93,18 @@ pub(crate) enum Operations {
     Result,
 }
 
+/// Usage counts per key per UTC hour (`engine/usage.rs`).
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum KeyUsage {
+    Table,
+    KeyId,
+    Hour,
+    Valid,
+    RateLimited,
+    UsageExceeded,
+    Refused,
+}
+
 /// A statement ready to run: SQL text with placeholders, and the values bound to them.
 pub struct Stmt {
     pub sql: String,

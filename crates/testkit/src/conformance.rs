@@ -8,10 +8,12 @@
 //! `filters` (every operator on every field kind), `paging` (sorts, cursors, offsets, counts),
 //! `products` (products, subscriptions and the accepted products a key carries), `stats`
 //! (group-by with counts and time extremes), `usage` (limits, the owner's limits on every key read,
-//! credits by compare-and-set).
+//! credits by compare-and-set), `metering` (metered counts that add up, go with their key and are
+//! pruned by age).
 
 mod filters;
 mod keys;
+mod metering;
 mod objects;
 mod operations;
 mod paging;
@@ -43,6 +45,9 @@ pub use products::{
     subscription_writes_check_the_status, subscriptions_fill_key_products,
 };
 pub use stats::aggregates_group_count_and_extremes;
+pub use metering::{
+    prune_usage_deletes_old_hours, usage_adds_up_per_key_and_hour, usage_goes_with_its_key,
+};
 pub use usage::{credits_change_by_compare_and_set, usage_limits_round_trip};
 
 use std::sync::Arc;

@@ -116,6 +116,9 @@ conformance!(
     access_keys_round_trip,
     usage_limits_round_trip,
     credits_change_by_compare_and_set,
+    usage_adds_up_per_key_and_hour,
+    usage_goes_with_its_key,
+    prune_usage_deletes_old_hours,
 );
 
 /// Migrations apply once and are a no-op after; the bare-path and `sqlite:` URL forms open the

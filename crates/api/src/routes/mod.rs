@@ -9,6 +9,7 @@ pub mod gateway;
 pub mod health;
 mod key_bodies;
 pub mod key_credits;
+pub mod key_usage;
 pub mod keys;
 pub mod operations;
 pub mod principals;

@@ -3,14 +3,17 @@
 //! simply has no field for it. Times are RFC 3339 in UTC.
 //!
 //! This file holds the shared pieces (enum schemas, `ListView`) and the views of domains,
-//! principals, keys, operations and verification; `product.rs` and `access_key.rs` hold theirs.
+//! principals, keys, operations and verification; `product.rs`, `access_key.rs`, `usage.rs`
+//! (limits and credits) and `usage_series.rs` (a key's metered usage) hold theirs.
 
 mod access_key;
 mod product;
 pub mod usage;
+mod usage_series;
 
 pub use access_key::CreatedAccessKeyView;
 pub use product::{ProductListView, ProductView, SubscriptionListView, SubscriptionView};
+pub use usage_series::{UsageBucketView, UsageSeriesView};
 
 use keyward_core::model::{
     Actor, AllowedCidr, ApiKey, Domain, KeyState, KeyType, Operation, Principal, PrincipalKind,

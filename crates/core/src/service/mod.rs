@@ -1,5 +1,6 @@
 //! The use cases, as methods of `Keyward`, one file per object. Faces call these and nothing
-//! else; every rule about keys lives here once.
+//! else; every rule about keys lives here once. `usage.rs` reports a key's metered
+//! verifications per UTC hour or day.
 
 mod access_keys;
 mod bootstrap;
@@ -13,6 +14,7 @@ mod products;
 mod scopes;
 mod sessions;
 mod stats;
+mod usage;
 
 pub use access_keys::{CreatedAccessKey, SignedRequest};
 pub use bootstrap::Bootstrapped;
@@ -23,6 +25,7 @@ pub use operations::Change;
 pub use principals::{NewPrincipal, PrincipalPatch};
 pub use products::NewProduct;
 pub use sessions::{Identity, Session};
+pub use usage::{Granularity, UsageBucket, UsageRange, MAX_DAILY_BUCKETS, MAX_HOURLY_BUCKETS};
 
 use std::sync::{Arc, OnceLock};
 

@@ -5,6 +5,8 @@
 //! - [`counter`]: one counter's exact arithmetic (GCRA, calendar windows).
 //! - [`limiter`]: the `Limiter` port: charge a set of counters all or nothing.
 //! - [`local`]: `LocalLimiter`, the counters in this node's memory.
+//! - [`meter`]: `Meter`, verifications counted per key per hour by outcome, written behind
+//!   (`Verifier::flush_usage`); `UsageCount` is one key's hour, as the store keeps it.
 //! - [`credits`]: a key's balance, its refills (computed, never scheduled) and top-ups.
 //! - [`rules`]: the owner's and the product plans' limits read with a key.
 
@@ -14,6 +16,7 @@ pub mod credits;
 pub mod limiter;
 pub mod limits;
 pub mod local;
+pub mod meter;
 pub mod rules;
 
 pub use calendar::Calendar;
@@ -23,4 +26,5 @@ pub use limiter::{
 };
 pub use limits::{LimitMode, Limits, Quota, RateLimit, Refill, RefillMode};
 pub use local::LocalLimiter;
+pub use meter::{Meter, UsageCount};
 pub use rules::{PlanLimits, UsageRules};

@@ -6,6 +6,8 @@
 //! are also reloaded after a minute as a backstop. While the database is away, cached keys keep
 //! being served for the stale window, even past that minute. Successful uses are recorded in the
 //! snapshot with two atomics and flushed to the store in batches by `Verifier::flush_last_used`.
+//! Every decision about a found key is also counted by outcome in the `Meter` (`usage::meter`)
+//! and flushed, per key and hour, by `Verifier::flush_usage`.
 
 mod credits;
 mod decision;
@@ -34,7 +36,7 @@ use crate::ids::{KeyId, ProductId};
 use crate::model::ApiKey;
 use crate::secret::{PresentedSecret, SecretHash, SecretHasher};
 use crate::store::{ChangeEvent, Store};
-use crate::usage::{Limiter, LocalLimiter};
+use crate::usage::{Limiter, LocalLimiter, Meter};
 
 /// What a verification asks.
 #[derive(Debug, Clone, Copy)]
@@ -159,6 +161,8 @@ pub struct Verifier {
     /// Counts rate limits and quotas (`usage`): this node's memory unless set otherwise.
     limiter: Arc<dyn Limiter>,
     credits: CreditLedger,
+    /// Decisions about found keys, per key and outcome, until `flush_usage` writes them.
+    meter: Meter,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -198,6 +202,7 @@ impl Verifier {
             last_used_resolution: settings.last_used_resolution,
             limiter: Arc::new(LocalLimiter::default()),
             credits: CreditLedger::new(settings.credit_lease_max),
+            meter: Meter::default(),
         }
     }
 
@@ -208,6 +213,11 @@ impl Verifier {
 
     pub fn limiter(&self) -> &Arc<dyn Limiter> {
         &self.limiter
+    }
+
+    /// The usage counts gathered since the last `flush_usage`.
+    pub fn meter(&self) -> &Meter {
+        &self.meter
     }
 
     pub fn hasher(&self) -> &SecretHasher {
@@ -276,7 +286,7 @@ impl Verifier {
         request: &VerifyRequest<'_>,
     ) -> CoreResult<Decision> {
         let snapshot = match miss.0 {
-            Miss::Usage(snapshot) => return self.charge_later(snapshot, request).await,
+            Miss::Usage(snapshot) => return self.charge_metered(snapshot, request).await,
             Miss::Lookup { hash, stale } => match (self.load(hash).await, stale) {
                 (Err(CoreError::Unavailable), Some(stale)) => Some(stale),
                 (loaded, _) => loaded?,
@@ -284,7 +294,7 @@ impl Verifier {
         };
         match self.decide_found(snapshot, request) {
             Ok(decision) => Ok(decision),
-            Err(snapshot) => self.charge_later(snapshot, request).await,
+            Err(snapshot) => self.charge_metered(snapshot, request).await,
         }
     }
 
@@ -296,7 +306,16 @@ impl Verifier {
         request: &VerifyRequest<'_>,
     ) -> Result<Decision, Arc<KeySnapshot>> {
         match snapshot {
-            Some(snapshot) => self.decide(snapshot, request),
+            Some(snapshot) => {
+                let key = snapshot.key_id;
+                let decided = self.decide(snapshot, request);
+                // Usage metering: every decision about a found key, whatever its outcome (one
+                // whose usage needs an await is metered by `charge_metered`).
+                if let Ok(decision) = &decided {
+                    self.meter.record(key, decision.reason);
+                }
+                decided
+            }
             None => Ok(Decision::deny(Reason::NotFound)),
         }
     }
@@ -451,6 +470,18 @@ impl Verifier {
 
     /// `decide`'s usage check for what only an await can charge: credits the lease does not
     /// cover, limits counted elsewhere (Redis).
+    /// `charge_later`, with its decision metered (see `decide_found`).
+    async fn charge_metered(
+        &self,
+        snapshot: Arc<KeySnapshot>,
+        request: &VerifyRequest<'_>,
+    ) -> CoreResult<Decision> {
+        let key = snapshot.key_id;
+        let decision = self.charge_later(snapshot, request).await?;
+        self.meter.record(key, decision.reason);
+        Ok(decision)
+    }
+
     async fn charge_later(
         &self,
         snapshot: Arc<KeySnapshot>,
@@ -570,6 +601,21 @@ impl Verifier {
             if let Ok(mut used) = self.used.lock() {
                 used.extend(drained.into_iter().filter(|s| s.requeue()));
             }
+            return Err(error.into());
+        }
+        Ok(batch.len())
+    }
+
+    /// Writes the usage counted since the previous flush, attributed to the current UTC hour
+    /// (see `usage::meter`), in one batch. Call it with `flush_last_used`. On failure the counts
+    /// are kept, in their hours, for the next flush. Answers how many key-hour rows it wrote.
+    pub async fn flush_usage(&self) -> CoreResult<usize> {
+        let batch = self.meter.drain(self.clock.now());
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        if let Err(error) = self.store.record_usage(&batch).await {
+            self.meter.restore(batch);
             return Err(error.into());
         }
         Ok(batch.len())

@@ -17,6 +17,7 @@
 //! drain_timeout = "30s"
 //! flush_interval = "1s"
 //! last_used_resolution = "60s"
+//! usage_retention = "90d"
 //! credit_lease = 100
 //! log = "info"
 //!
@@ -66,6 +67,8 @@ pub struct FileConfig {
     pub flush_interval: Option<Duration>,
     #[serde(default, with = "serde_opt")]
     pub last_used_resolution: Option<Duration>,
+    #[serde(default, with = "serde_opt")]
+    pub usage_retention: Option<Duration>,
     pub credit_lease: Option<u64>,
     pub log: Option<String>,
     #[serde(default)]

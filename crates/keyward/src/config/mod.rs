@@ -33,6 +33,10 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://keyward.db";
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 256 * 1024;
 /// Default interval between "last used" flushes.
 pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+/// Default time usage counts are kept (`usage_retention`).
+pub const DEFAULT_USAGE_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+/// Shortest `usage_retention`: less would delete the hour being counted.
+pub const MIN_USAGE_RETENTION: Duration = Duration::from_secs(3600);
 /// Default log filter.
 pub const DEFAULT_LOG_FILTER: &str = "info";
 
@@ -58,6 +62,8 @@ pub struct Config {
     pub cache: CacheSettings,
     /// How often "last used" times gathered by the verifier are written. Must be above zero.
     pub flush_interval: Duration,
+    /// How long usage counts (per key per hour) are kept; older ones are deleted about hourly.
+    pub usage_retention: Duration,
     /// A `tracing_subscriber::EnvFilter` directive string.
     pub log_filter: String,
 }
@@ -78,6 +84,7 @@ impl Default for Config {
             connections: ConnectionLimits::default(),
             cache: CacheSettings::default(),
             flush_interval: DEFAULT_FLUSH_INTERVAL,
+            usage_retention: DEFAULT_USAGE_RETENTION,
             log_filter: DEFAULT_LOG_FILTER.into(),
         }
     }
@@ -100,6 +107,7 @@ impl fmt::Debug for Config {
             .field("connections", &self.connections)
             .field("cache", &self.cache)
             .field("flush_interval", &self.flush_interval)
+            .field("usage_retention", &self.usage_retention)
             .field("log_filter", &self.log_filter)
             .finish()
     }
@@ -218,6 +226,10 @@ impl Config {
                 .flush_interval
                 .or(file.flush_interval)
                 .unwrap_or(defaults.flush_interval),
+            usage_retention: args
+                .usage_retention
+                .or(file.usage_retention)
+                .unwrap_or(defaults.usage_retention),
             log_filter: args
                 .log_filter
                 .clone()
@@ -245,6 +257,9 @@ impl Config {
         }
         if self.flush_interval.is_zero() {
             bail!("flush_interval must be greater than zero");
+        }
+        if self.usage_retention < MIN_USAGE_RETENTION {
+            bail!("usage_retention must be at least 1h");
         }
         self.connections.validate().map_err(anyhow::Error::msg)?;
         crate::telemetry::parse_filter(&self.log_filter)?;

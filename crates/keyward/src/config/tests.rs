@@ -72,6 +72,7 @@ trusted_proxies = ["10.0.0.0/8", "192.0.2.7"]
 body_limit_bytes = 1000
 flush_interval = "5s"
 last_used_resolution = "10m"
+usage_retention = "30d"
 log = "debug"
 max_connections = 50
 header_read_timeout = "2s"
@@ -98,6 +99,7 @@ fn defaults_apply_when_nothing_is_set() {
     assert_eq!(config.flush_interval, Duration::from_secs(1));
     assert_eq!(config.cache.positive_ttl, Duration::from_secs(60));
     assert_eq!(config.cache.last_used_resolution, Duration::from_secs(60));
+    assert_eq!(config.usage_retention, Duration::from_secs(90 * 86_400));
     assert_eq!(config.log_filter, "info");
     assert_eq!(
         config.connections,
@@ -124,6 +126,7 @@ fn the_file_overrides_defaults() {
     assert_eq!(config.body_limit_bytes, 1000);
     assert_eq!(config.flush_interval, Duration::from_secs(5));
     assert_eq!(config.cache.last_used_resolution, Duration::from_secs(600));
+    assert_eq!(config.usage_retention, Duration::from_secs(30 * 86_400));
     assert_eq!(config.cache.max_entries, 10);
     assert_eq!(config.cache.positive_ttl, Duration::from_secs(120));
     assert_eq!(config.cache.stale_window, Duration::from_secs(30));
@@ -330,4 +333,27 @@ fn the_master_key_comes_from_the_environment_or_its_file_and_never_prints() {
     };
     let err = resolve("", &none, &short).expect_err("too short");
     assert!(!err.to_string().contains("tiny"), "{err}");
+}
+
+#[test]
+fn usage_retention_comes_from_a_flag_and_is_at_least_an_hour() {
+    let config = resolve(
+        FILE,
+        &parse(&["--usage-retention", "7d"]),
+        &EnvOnly::default(),
+    )
+    .expect("valid");
+    assert_eq!(config.usage_retention, Duration::from_secs(7 * 86_400));
+    for short in ["0", "59m"] {
+        let error = resolve(
+            "",
+            &parse(&["--usage-retention", short]),
+            &EnvOnly::default(),
+        )
+        .expect_err("under an hour is refused");
+        assert!(
+            format!("{error:#}").contains("usage_retention"),
+            "{short}: {error:#}"
+        );
+    }
 }

@@ -17,6 +17,7 @@ mod products;
 mod retry;
 mod stats;
 mod subscriptions;
+mod usage;
 
 use std::future::Future;
 use std::sync::Arc;

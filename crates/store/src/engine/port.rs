@@ -17,6 +17,7 @@ use keyward_core::query::{
 use keyward_core::secret::SecretHash;
 use keyward_core::store::{ChangeSink, Store, StoreResult};
 use keyward_core::usage::StoredCredits;
+use keyward_core::usage::UsageCount;
 use sea_query::{Asterisk, Expr, Order, SelectStatement};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -332,6 +333,25 @@ impl<B: Backend> Store for SqlStore<B> {
     /// Rows are touched in id order so two nodes flushing at once cannot deadlock each other.
     async fn record_last_used(&self, uses: &[(KeyId, OffsetDateTime)]) -> StoreResult<()> {
         retrying(Entity::Key, || self.record_last_used_once(uses)).await
+    }
+
+    /// Adds the counts in one transaction (chunked statements), rows in key and hour order so
+    /// two nodes flushing at once cannot deadlock; rows of deleted keys are skipped.
+    async fn record_usage(&self, counts: &[UsageCount]) -> StoreResult<()> {
+        retrying(Entity::Key, || self.record_usage_once(counts)).await
+    }
+
+    async fn key_usage(
+        &self,
+        key: KeyId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<UsageCount>> {
+        self.key_usage_rows(key, from, to).await
+    }
+
+    async fn prune_usage(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        retrying(Entity::Key, || self.prune_usage_once(before)).await
     }
 
     // Products.

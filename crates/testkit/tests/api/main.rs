@@ -26,4 +26,5 @@ mod rotation;
 mod schemathesis;
 mod tenancy;
 mod usage;
+mod usage_metering;
 mod verify;

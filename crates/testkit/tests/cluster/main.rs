@@ -6,7 +6,8 @@
 //!   answered as changed) by node B within a second, although B had it cached;
 //! - `outage`: with the database unreachable, management calls answer 503, cached keys keep
 //!   verifying for the stale window and uncached ones fail closed, and the nodes recover alone;
-//!   a node whose connections go silent (black-holed, never closed) notices within seconds.
+//!   a node whose connections go silent (black-holed, never closed) notices within seconds;
+//! - `usage`: usage counted on both nodes adds up in one row per key and hour.
 //!
 //! Without `KEYWARD_TEST_DATABASE_URL` every test says loudly that it was skipped, and fails when
 //! `CI=true`.
@@ -15,6 +16,7 @@ mod feed;
 mod outage;
 mod propagation;
 mod subscriptions;
+mod usage;
 
 use std::future::Future;
 use std::io::Write as _;
