@@ -18,6 +18,7 @@
 //! flush_interval = "1s"
 //! last_used_resolution = "60s"
 //! log = "info"
+//! redis_url = "redis://:secret@cache.internal:6379"
 //!
 //! [cache]
 //! max_entries = 1000000
@@ -66,6 +67,8 @@ pub struct FileConfig {
     #[serde(default, with = "serde_opt")]
     pub last_used_resolution: Option<Duration>,
     pub log: Option<String>,
+    /// Rate limits and quotas shared by many nodes through this Redis.
+    pub redis_url: Option<String>,
     #[serde(default)]
     pub cache: FileCache,
 }

@@ -60,6 +60,9 @@ pub struct Config {
     pub flush_interval: Duration,
     /// A `tracing_subscriber::EnvFilter` directive string.
     pub log_filter: String,
+    /// Where rate limits and quotas are shared by many nodes (`redis://…`). `None`: counted in
+    /// this node's memory.
+    pub redis_url: Option<String>,
 }
 
 impl Default for Config {
@@ -79,6 +82,7 @@ impl Default for Config {
             cache: CacheSettings::default(),
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             log_filter: DEFAULT_LOG_FILTER.into(),
+            redis_url: None,
         }
     }
 }
@@ -101,6 +105,10 @@ impl fmt::Debug for Config {
             .field("cache", &self.cache)
             .field("flush_interval", &self.flush_interval)
             .field("log_filter", &self.log_filter)
+            .field(
+                "redis_url",
+                &self.redis_url.as_deref().map(keyward_redis::redact_url),
+            )
             .finish()
     }
 }
@@ -220,6 +228,7 @@ impl Config {
                 .or_else(|| env.rust_log.clone())
                 .or(file.log)
                 .unwrap_or(defaults.log_filter),
+            redis_url: args.redis_url.clone().or(file.redis_url),
         };
         config.validate()?;
         Ok(config)
@@ -241,6 +250,15 @@ impl Config {
         }
         if self.flush_interval.is_zero() {
             bail!("flush_interval must be greater than zero");
+        }
+        if let Some(url) = &self.redis_url {
+            let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+            if !matches!(scheme, Some("redis" | "rediss")) {
+                bail!(
+                    "redis_url must start with redis:// or rediss:// (got {})",
+                    keyward_redis::redact_url(url)
+                );
+            }
         }
         self.connections.validate().map_err(anyhow::Error::msg)?;
         crate::telemetry::parse_filter(&self.log_filter)?;
