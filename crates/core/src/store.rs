@@ -5,7 +5,11 @@
 //! - domain names are unique; principal names are unique per domain and key names per owner: a clash is `Conflict`;
 //! - `update_key` writes only if the stored version equals `expected_version` (else `Stale`),
 //!   stores `key.version` as the new version, replaces the key's secrets, and never touches
-//!   `last_used_at`, which only `record_last_used` writes;
+//!   `last_used_at`, which only `record_last_used` writes; it writes the credit balance only
+//!   when `key.credits_epoch` differs from the stored epoch (the balance was set or removed),
+//!   since nodes lease credits from the stored balance concurrently (`swap_credits`);
+//! - every key read fills `ApiKey::usage.owner` with the owner's limits;
+//! - a principal update publishes the secret hashes of all of the principal's keys;
 //! - a store shared by several nodes publishes every key write (insert, update, delete, with the
 //!   secret hashes before and after) to `watch_changes` sinks on every other node, after commit
 //!   (the writing node's core forgets its own changes as the write returns);
@@ -23,6 +27,7 @@ use crate::model::{
 };
 use crate::query::{KeyField, OperationQuery, PrincipalField, Query};
 use crate::secret::SecretHash;
+use crate::usage::StoredCredits;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -104,6 +109,21 @@ pub trait Store: Send + Sync + 'static {
     /// Write-behind of "last used": one statement or transaction per batch, never per request.
     /// Only moves `last_used_at` forward.
     async fn record_last_used(&self, uses: &[(KeyId, OffsetDateTime)]) -> StoreResult<()>;
+
+    /// A key's credit balance as stored (refills due since not applied) with its credit epoch;
+    /// `None` when the key has no balance or does not exist.
+    async fn key_credits(&self, key: KeyId) -> StoreResult<Option<StoredCredits>>;
+    /// Compare-and-set of a key's balance: writes `next` only if the stored balance, refill time
+    /// and epoch still equal `expected`, and answers whether it wrote. With `op` (a top-up) the
+    /// operation is written in the same transaction and the key's change published; without (a
+    /// node leasing or returning credits) nothing is recorded or published: usage is not a change.
+    async fn swap_credits(
+        &self,
+        key: KeyId,
+        expected: &StoredCredits,
+        next: &StoredCredits,
+        op: Option<&Operation>,
+    ) -> StoreResult<bool>;
 
     /// Inserts a product; a name already used in its domain is `Conflict`.
     async fn insert_product(&self, product: &Product, op: &Operation) -> StoreResult<()>;

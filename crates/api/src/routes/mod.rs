@@ -8,10 +8,12 @@ pub mod domains;
 pub mod gateway;
 pub mod health;
 mod key_bodies;
+pub mod key_credits;
 pub mod keys;
 pub mod operations;
 pub mod principals;
 pub mod products;
+mod rate_limit_headers;
 pub mod verify;
 
 use serde::{Deserialize, Deserializer};
@@ -46,6 +48,15 @@ where
     T: Deserialize<'de>,
 {
     T::deserialize(deserializer).map(Some)
+}
+
+/// For PATCH bodies: an absent field is `None`, an explicit `null` is `Some(None)`.
+pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// For PATCH bodies: an absent field is `None`, an explicit `null` is `Some(Value::Null)`.

@@ -17,6 +17,7 @@
 //! drain_timeout = "30s"
 //! flush_interval = "1s"
 //! last_used_resolution = "60s"
+//! credit_lease = 100
 //! log = "info"
 //! redis_url = "redis://:secret@cache.internal:6379"
 //!
@@ -66,6 +67,7 @@ pub struct FileConfig {
     pub flush_interval: Option<Duration>,
     #[serde(default, with = "serde_opt")]
     pub last_used_resolution: Option<Duration>,
+    pub credit_lease: Option<u64>,
     pub log: Option<String>,
     /// Rate limits and quotas shared by many nodes through this Redis.
     pub redis_url: Option<String>,

@@ -16,6 +16,7 @@ use keyward_core::query::{
 };
 use keyward_core::secret::SecretHash;
 use keyward_core::store::{ChangeSink, Store, StoreResult};
+use keyward_core::usage::StoredCredits;
 use sea_query::{Asterisk, Expr, Order, SelectStatement};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -334,6 +335,20 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     // Products.
+
+    async fn key_credits(&self, key: KeyId) -> StoreResult<Option<StoredCredits>> {
+        self.key_credits_now(key).await
+    }
+
+    async fn swap_credits(
+        &self,
+        key: KeyId,
+        expected: &StoredCredits,
+        next: &StoredCredits,
+        op: Option<&Operation>,
+    ) -> StoreResult<bool> {
+        self.swap_credits_now(key, expected, next, op).await
+    }
 
     async fn insert_product(&self, product: &Product, op: &Operation) -> StoreResult<()> {
         retrying(Entity::Product, || self.insert_product_once(product, op)).await

@@ -59,7 +59,12 @@ pub(super) fn fold_accepted(found: &[Row]) -> StoreResult<HashMap<Uuid, Vec<Prod
 }
 
 /// Publishes the hashes of key `id`'s secrets in the caller's transaction.
-async fn publish_key(tx: &mut Tx, dialect: Dialect, origin: &str, id: KeyId) -> StoreResult<()> {
+pub(super) async fn publish_key(
+    tx: &mut Tx,
+    dialect: Dialect,
+    origin: &str,
+    id: KeyId,
+) -> StoreResult<()> {
     let mut select = SelectStatement::new();
     select
         .column(KeySecrets::Hash)
