@@ -6,7 +6,9 @@
 //!   answered as changed) by node B within a second, although B had it cached;
 //! - `outage`: with the database unreachable, management calls answer 503, cached keys keep
 //!   verifying for the stale window and uncached ones fail closed, and the nodes recover alone;
-//!   a node whose connections go silent (black-holed, never closed) notices within seconds.
+//!   a node whose connections go silent (black-holed, never closed) notices within seconds;
+//! - `shared_limits`: three nodes sharing Redis (`KEYWARD_TEST_REDIS_URL`) answer exactly a
+//!   key's exact rate limit of 100 with 200 and the rest with 429.
 //!
 //! Without `KEYWARD_TEST_DATABASE_URL` every test says loudly that it was skipped, and fails when
 //! `CI=true`.
@@ -14,6 +16,7 @@
 mod feed;
 mod outage;
 mod propagation;
+mod shared_limits;
 mod subscriptions;
 
 use std::future::Future;

@@ -66,7 +66,11 @@ async fn credits_are_spent_refused_when_gone_and_topped_up() {
         json!({"op": "add", "amount": 1_000_000_000_001_u64}),
     ] {
         let refused = app.post(&token, &path, bad.clone()).await;
-        assert!(matches!(refused.status.as_u16(), 400 | 422), "{bad}: {}", refused.text);
+        assert!(
+            matches!(refused.status.as_u16(), 400 | 422),
+            "{bad}: {}",
+            refused.text
+        );
     }
     let (token, plain) = key_with(&app, json!({"name": "plain"})).await;
     let no_balance = app

@@ -113,7 +113,11 @@ async fn the_gateway_reads_the_cost_from_the_query_or_a_header_and_refuses_a_bad
     assert_eq!(header(&by_header, "ratelimit-remaining"), "0");
     for bad in ["?cost=-1", "?cost=abc", "?cost=1000000000001"] {
         let refused = auth(&app, &key.secret, bad).await;
-        assert!(matches!(refused.status.as_u16(), 400 | 422), "{bad}: {}", refused.text);
+        assert!(
+            matches!(refused.status.as_u16(), 400 | 422),
+            "{bad}: {}",
+            refused.text
+        );
         assert_eq!(
             refused.body["error"]["code"],
             json!("INVALID_QUERY"),
@@ -198,7 +202,11 @@ async fn a_keys_limits_change_with_a_patch_and_bad_limits_are_refused() {
         json!({"credits": {"remaining": 1, "refill": {"amount": 1, "every": "hour"}}}),
     ] {
         let refused = app.patch(&token, &path, bad.clone()).await;
-        assert!(matches!(refused.status.as_u16(), 400 | 422), "{bad}: {}", refused.text);
+        assert!(
+            matches!(refused.status.as_u16(), 400 | 422),
+            "{bad}: {}",
+            refused.text
+        );
     }
     let many: Vec<_> = (0..17)
         .map(|i| json!({"name": format!("r{i}"), "limit": 1, "period": "1m"}))
