@@ -6,7 +6,8 @@
 //! **fallback**: it counts every limit (exact and local) in a fresh `LocalLimiter` at
 //! `limit / nodes`, `nodes` being the last count read (1 if Redis was never reached), so the
 //! nodes together still admit about the limit, and no request waits on Redis or fails. The
-//! heartbeat keeps trying; its first success ends the fallback.
+//! heartbeat keeps trying, each time on a fresh connection (one that went silent without
+//! closing is never reused); its first success ends the fallback.
 //!
 //! Usage counted during the fallback stays on the node (Redis does not learn of it), and a
 //! call that timed out may still have been charged in Redis: both err on the side of the

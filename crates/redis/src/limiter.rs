@@ -9,7 +9,7 @@
 //! two requests on one node within microseconds on the same counter: at most the requests in
 //! flight on this node over-admit, on local counters only.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -33,7 +33,10 @@ pub struct RedisLimiter {
 struct Inner {
     config: RedisConfig,
     node: Arc<str>,
-    conn: ConnectionManager,
+    client: redis::Client,
+    /// Multiplexes every call of this node over one connection. Replaced by a fresh one when
+    /// a heartbeat fails: a connection that went silent without closing is never reused.
+    conn: RwLock<ConnectionManager>,
     script: Script,
     /// The `local` counters.
     local: LocalLimiter,
@@ -58,12 +61,7 @@ impl RedisLimiter {
     /// is known when Redis answers.
     pub async fn start(config: RedisConfig) -> redis::RedisResult<Self> {
         let client = redis::Client::open(config.url.as_str())?;
-        let manager = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(config.timeout))
-            .set_response_timeout(Some(config.timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(config.interval);
-        let conn = ConnectionManager::new_lazy_with_config(client, manager)?;
+        let conn = RwLock::new(manager(&client, &config)?);
         let node: Arc<str> = Arc::from(uuid::Uuid::now_v7().simple().to_string());
         let prefix: Arc<str> = Arc::from(config.prefix.as_str());
         let inner = Arc::new(Inner {
@@ -72,6 +70,7 @@ impl RedisLimiter {
             health: Health::new(config.max_counters),
             script: crate::exact::script(),
             node,
+            client,
             conn,
             config,
         });
@@ -102,6 +101,16 @@ impl Drop for RedisLimiter {
     }
 }
 
+/// A connection manager that connects on first use, bounded by the node's timeout.
+fn manager(client: &redis::Client, config: &RedisConfig) -> redis::RedisResult<ConnectionManager> {
+    let settings = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(config.timeout))
+        .set_response_timeout(Some(config.timeout))
+        .set_number_of_retries(1)
+        .set_max_delay(config.interval);
+    ConnectionManager::new_lazy_with_config(client.clone(), settings)
+}
+
 async fn background(inner: std::sync::Weak<Inner>) {
     let every = match inner.upgrade() {
         Some(inner) => inner.config.interval,
@@ -126,6 +135,18 @@ impl Inner {
         self.config.timeout
     }
 
+    fn conn(&self) -> ConnectionManager {
+        self.conn.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Drops the current connection for a fresh one (connected on first use).
+    fn reconnect(&self) {
+        match manager(&self.client, &self.config) {
+            Ok(fresh) => *self.conn.write().unwrap_or_else(|p| p.into_inner()) = fresh,
+            Err(error) => tracing::debug!(%error, "cannot make a new Redis connection manager"),
+        }
+    }
+
     async fn tick(&self) {
         match self.heartbeat().await {
             Ok(nodes) => {
@@ -134,10 +155,11 @@ impl Inner {
             }
             Err(error) => {
                 self.health.enter(&error);
+                self.reconnect();
                 return;
             }
         }
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         if let Err(error) = self
             .ledger
             .reconcile(&mut conn, &self.local, self.timeout())
@@ -160,7 +182,7 @@ impl Inner {
             .pexpire(&key, window)
             .ignore()
             .zcard(&key);
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let (nodes,): (u64,) = bounded(self.timeout(), pipe.query_async(&mut conn)).await?;
         Ok(nodes)
     }
@@ -185,7 +207,7 @@ impl Inner {
             .is_none_or(|look| look.states.iter().all(|s| s.remaining >= asked));
         let exact: Vec<&Charge> = exact_at.iter().map(|&i| &charges[i]).collect();
         let call = ExactCall::new(&self.config.prefix, &exact, now);
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let script_cost = if local_ok { cost } else { 0 };
         let (exact_ok, before) = match bounded(
             self.timeout(),

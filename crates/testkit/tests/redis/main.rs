@@ -6,7 +6,7 @@
 //!   in-memory limiter reports;
 //! - `nodes`: three nodes hammering one exact limit of 100 admit exactly 100;
 //! - `local`: three nodes on one `local` limit stay within the stated bound;
-//! - `outage`: Redis cut away (through the testkit relay): charges still answer, at the node's
+//! - `outage`: Redis cut away or gone silent (through the testkit relay): charges still answer, at the node's
 //!   share; Redis back: the node counts in Redis again.
 //!
 //! Without `KEYWARD_TEST_REDIS_URL` every test says loudly that it was skipped, and fails when

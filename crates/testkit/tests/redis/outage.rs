@@ -65,3 +65,39 @@ async fn a_node_cut_from_redis_counts_its_share_then_shares_again() {
         "A's charge is in the shared counter again"
     );
 }
+
+#[tokio::test]
+async fn a_node_whose_connection_goes_silent_falls_back_then_reconnects() {
+    let Some((url, prefix)) = setup("outage::a_node_whose_connection_goes_silent") else {
+        return;
+    };
+    let now = frozen_now();
+    let relay = Relay::start(redis_addr(&url).await).await;
+    let mut config = RedisConfig::new(redis_url_via(&url, relay.addr));
+    config.prefix = prefix;
+    config.timeout = Duration::from_millis(300);
+    config.interval = Duration::from_millis(100);
+    let a = RedisLimiter::start(config).await.expect("a valid URL");
+    let limit = [rate(10, Duration::from_secs(3600), 10, None)];
+    assert!(charge(&a, &limit, 1, now).await.admitted);
+    assert!(!a.is_degraded());
+
+    // The open connection stops carrying bytes without closing; new connections would pass.
+    relay.freeze_open();
+    let answer = a.charge(&limit, 1, now).await;
+    assert!(answer.admitted, "the fallback answers instead of waiting");
+    assert!(a.is_degraded());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while a.is_degraded() {
+        assert!(
+            Instant::now() < deadline,
+            "A kept its silent connection and never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let back = charge(&a, &limit, 0, now).await;
+    assert_eq!(
+        back.states[0].remaining, 9,
+        "Redis's count: one charge before the silence"
+    );
+}
