@@ -70,3 +70,29 @@ async fn a_counter_is_shared_and_time_refills_it() {
     assert!(refilled.admitted, "two intervals later, two more");
     assert!(!charge(&b, &limit, 1, later).await.admitted);
 }
+
+#[tokio::test]
+async fn a_request_mixing_modes_charges_both_or_neither() {
+    let Some((url, prefix)) = setup("exact::a_request_mixing_modes_charges_both_or_neither") else {
+        return;
+    };
+    let now = frozen_now();
+    let (a, b) = (node(&url, &prefix).await, node(&url, &prefix).await);
+    let exact = rate(5, Duration::from_secs(60), 5, Some(LimitMode::Exact));
+    let mixed = [exact.clone(), quota(3, Some(LimitMode::Local), now)];
+    assert!(
+        a.try_charge(&mixed, 1, now).is_none(),
+        "the exact part needs Redis"
+    );
+    assert!(charge(&a, &mixed, 2, now).await.admitted);
+    // The local quota (1 left) refuses: the exact limit is not charged.
+    let refused = charge(&a, &mixed, 2, now).await;
+    assert!(!refused.admitted && refused.states[1].refused() && !refused.states[0].refused());
+    let exact_only = std::slice::from_ref(&exact);
+    assert_eq!(charge(&b, exact_only, 0, now).await.states[0].remaining, 3);
+    // The exact limit (spent by B) refuses: the local quota is not charged.
+    assert!(charge(&b, exact_only, 3, now).await.admitted);
+    let refused = charge(&a, &mixed, 1, now).await;
+    assert!(!refused.admitted && refused.states[0].refused() && !refused.states[1].refused());
+    assert_eq!(refused.states[1].remaining, 1);
+}

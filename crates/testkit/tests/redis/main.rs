@@ -2,7 +2,8 @@
 //! keyward nodes sharing one Redis, each with its own connection and memory.
 //!
 //! - `app`: the server with `redis_url` shares its counters with its peers, and starts without Redis;
-//! - `exact`: all-or-nothing over several counters, costs, cost 0, and the same states as the
+//! - `exact`: all-or-nothing over several counters (and over both modes in one request), costs,
+//!   cost 0, and the same states as the
 //!   in-memory limiter reports;
 //! - `nodes`: three nodes hammering one exact limit of 100 admit exactly 100;
 //! - `local`: three nodes on one `local` limit stay within the stated bound;
