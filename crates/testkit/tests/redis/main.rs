@@ -1,14 +1,14 @@
 //! `RedisLimiter` against a real Redis: several limiters in one process stand for several
 //! keyward nodes sharing one Redis, each with its own connection and memory.
 //!
-//! - `app`: the server with `redis_url` shares its counters with its peers, and starts without Redis;
+//! - `app`: the server with `redis_url` shares its counters with its peers, and starts without
+//!   Redis;
 //! - `exact`: all-or-nothing over several counters (and over both modes in one request), costs,
-//!   cost 0, and the same states as the
-//!   in-memory limiter reports;
+//!   cost 0, and the same states as the in-memory limiter reports;
 //! - `nodes`: three nodes hammering one exact limit of 100 admit exactly 100;
 //! - `local`: three nodes on one `local` limit stay within the stated bound;
-//! - `outage`: Redis cut away or gone silent (through the testkit relay): charges still answer, at the node's
-//!   share; Redis back: the node counts in Redis again.
+//! - `outage`: Redis cut away or gone silent (through the testkit relay): charges still answer,
+//!   at the node's share; Redis back: the node counts in Redis again.
 //!
 //! Without `KEYWARD_TEST_REDIS_URL` every test says loudly that it was skipped, and fails when
 //! `CI=true`. Each test keeps to its own key prefix; nothing is ever flushed.
