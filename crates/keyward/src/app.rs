@@ -58,6 +58,9 @@ impl Application {
         if let Some(master) = &config.master_key {
             core = core.with_master_key(master.clone());
         }
+        if let Some(limiter) = usage_limiter(&config).await? {
+            core = core.with_limiter(limiter);
+        }
         let core = Arc::new(core);
         watch_changes(store.as_ref(), &core);
         // Bind before bootstrap: if the port is taken, fail before a root key is created that
@@ -173,6 +176,33 @@ pub(crate) async fn connect(config: &Config, migrate: bool) -> anyhow::Result<Ar
         .with_context(|| format!("cannot open the database {url}"))?;
     tracing::debug!(database = %url, "database ready");
     Ok(store)
+}
+
+/// The limiter sharing rate limits and quotas through Redis, when `redis_url` is set; without
+/// it the core counts in this node's memory, which a PostgreSQL deployment (many nodes) should
+/// hear about.
+async fn usage_limiter(
+    config: &Config,
+) -> anyhow::Result<Option<Arc<dyn keyward_core::usage::Limiter>>> {
+    let Some(url) = &config.redis_url else {
+        if config.database_url.starts_with("postgres") {
+            tracing::warn!(
+                "PostgreSQL without Redis: rate limits and quotas are counted per node (each \
+                 node admits the whole limit); set KEYWARD_REDIS_URL or redis_url to share them"
+            );
+        }
+        return Ok(None);
+    };
+    let redacted = keyward_redis::redact_url(url);
+    let limiter = keyward_redis::RedisLimiter::start(keyward_redis::RedisConfig::new(url.as_str()))
+        .await
+        .with_context(|| format!("invalid redis_url {redacted}"))?;
+    if limiter.is_degraded() {
+        tracing::warn!(redis = %redacted, "Redis does not answer yet: counting limits on this node until it does");
+    } else {
+        tracing::info!(redis = %redacted, nodes = limiter.nodes(), "rate limits and quotas are shared through Redis");
+    }
+    Ok(Some(Arc::new(limiter)))
 }
 
 /// Lets the store tell this node's verifier about key changes made on any node (PostgreSQL

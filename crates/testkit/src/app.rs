@@ -48,6 +48,9 @@ pub struct AppOptions {
     pub cache: Option<CacheSettings>,
     /// The connection cap and timeouts; `None` keeps the defaults.
     pub connections: Option<keyward::ConnectionLimits>,
+    /// Share rate limits and quotas through this Redis (`crate::redis::redis_or_skip`); peers
+    /// share it too.
+    pub redis_url: Option<String>,
 }
 
 impl AppOptions {
@@ -127,6 +130,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         flush_interval: StdDuration::from_millis(50),
         cache: options.cache.unwrap_or_default(),
         connections: options.connections.unwrap_or_default(),
+        redis_url: options.redis_url,
         ..Config::default()
     };
     let clock = TestClock(ManualClock::starting_now());

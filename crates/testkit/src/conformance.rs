@@ -30,6 +30,9 @@ pub use keys::{
     key_by_secret_hash_finds_every_secret, key_in_domain_sees_only_its_domain,
     last_used_moves_forward_only, update_key_checks_the_version, update_key_replaces_secrets,
 };
+pub use metering::{
+    prune_usage_deletes_old_hours, usage_adds_up_per_key_and_hour, usage_goes_with_its_key,
+};
 pub use objects::{
     domain_delete_requires_no_principals, domains_round_trip, key_names_are_unique_per_owner,
     key_owner_must_live_in_the_key_domain, keys_round_trip, principal_delete_requires_no_keys,
@@ -45,9 +48,6 @@ pub use products::{
     subscription_writes_check_the_status, subscriptions_fill_key_products,
 };
 pub use stats::aggregates_group_count_and_extremes;
-pub use metering::{
-    prune_usage_deletes_old_hours, usage_adds_up_per_key_and_hour, usage_goes_with_its_key,
-};
 pub use usage::{credits_change_by_compare_and_set, usage_limits_round_trip};
 
 use std::sync::Arc;

@@ -139,6 +139,17 @@ pub struct ServerArgs {
           value_parser = parse_duration, help_heading = "Cache")]
     pub cache_stale_window: Option<Duration>,
 
+    /// Redis holding the rate limits and quotas shared by many nodes, e.g.
+    /// `redis://127.0.0.1:6379` [default: none: counted in each node's memory].
+    // hide_env_values: the URL may hold a password, and `--help` would print it.
+    #[arg(
+        long = "redis-url",
+        env = "KEYWARD_REDIS_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub redis_url: Option<String>,
+
     /// Log filter, e.g. `info` or `keyward=debug,tower_http=info` (or RUST_LOG) [default: info].
     #[arg(long = "log", env = "KEYWARD_LOG", value_name = "FILTER")]
     pub log_filter: Option<String>,

@@ -20,6 +20,7 @@
 //! usage_retention = "90d"
 //! credit_lease = 100
 //! log = "info"
+//! redis_url = "redis://:secret@cache.internal:6379"
 //!
 //! [cache]
 //! max_entries = 1000000
@@ -71,6 +72,8 @@ pub struct FileConfig {
     pub usage_retention: Option<Duration>,
     pub credit_lease: Option<u64>,
     pub log: Option<String>,
+    /// Rate limits and quotas shared by many nodes through this Redis.
+    pub redis_url: Option<String>,
     #[serde(default)]
     pub cache: FileCache,
 }

@@ -66,6 +66,9 @@ pub struct Config {
     pub usage_retention: Duration,
     /// A `tracing_subscriber::EnvFilter` directive string.
     pub log_filter: String,
+    /// Where rate limits and quotas are shared by many nodes (`redis://…`). `None`: counted in
+    /// this node's memory.
+    pub redis_url: Option<String>,
 }
 
 impl Default for Config {
@@ -86,6 +89,7 @@ impl Default for Config {
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             usage_retention: DEFAULT_USAGE_RETENTION,
             log_filter: DEFAULT_LOG_FILTER.into(),
+            redis_url: None,
         }
     }
 }
@@ -109,6 +113,10 @@ impl fmt::Debug for Config {
             .field("flush_interval", &self.flush_interval)
             .field("usage_retention", &self.usage_retention)
             .field("log_filter", &self.log_filter)
+            .field(
+                "redis_url",
+                &self.redis_url.as_deref().map(keyward_redis::redact_url),
+            )
             .finish()
     }
 }
@@ -236,6 +244,7 @@ impl Config {
                 .or_else(|| env.rust_log.clone())
                 .or(file.log)
                 .unwrap_or(defaults.log_filter),
+            redis_url: args.redis_url.clone().or(file.redis_url),
         };
         config.validate()?;
         Ok(config)
@@ -260,6 +269,15 @@ impl Config {
         }
         if self.usage_retention < MIN_USAGE_RETENTION {
             bail!("usage_retention must be at least 1h");
+        }
+        if let Some(url) = &self.redis_url {
+            let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+            if !matches!(scheme, Some("redis" | "rediss")) {
+                bail!(
+                    "redis_url must start with redis:// or rediss:// (got {})",
+                    keyward_redis::redact_url(url)
+                );
+            }
         }
         self.connections.validate().map_err(anyhow::Error::msg)?;
         crate::telemetry::parse_filter(&self.log_filter)?;

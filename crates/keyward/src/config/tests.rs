@@ -27,6 +27,7 @@ const VARS: &[&str] = &[
     "KEYWARD_CACHE_NEGATIVE_TTL",
     "KEYWARD_CACHE_STALE_WINDOW",
     "KEYWARD_LOG",
+    "KEYWARD_REDIS_URL",
 ];
 
 struct Env(#[allow(dead_code)] MutexGuard<'static, ()>);
@@ -356,4 +357,56 @@ fn usage_retention_comes_from_a_flag_and_is_at_least_an_hour() {
             "{short}: {error:#}"
         );
     }
+}
+
+#[test]
+fn the_redis_url_is_layered_checked_and_never_prints_its_password() {
+    let file = r#"redis_url = "redis://:file-secret@cache-file:6379""#;
+    let none = {
+        let _env = Env::lock(&[]);
+        resolve("", &parse(&[]), &EnvOnly::default()).expect("valid")
+    };
+    assert_eq!(none.redis_url, None, "no Redis unless asked");
+    let from_file = {
+        let _env = Env::lock(&[]);
+        resolve(file, &parse(&[]), &EnvOnly::default()).expect("valid")
+    };
+    assert_eq!(
+        from_file.redis_url.as_deref(),
+        Some("redis://:file-secret@cache-file:6379")
+    );
+    let from_env = {
+        let _env = Env::lock(&[("KEYWARD_REDIS_URL", "redis://cache-env:6379")]);
+        resolve(file, &parse(&[]), &EnvOnly::default()).expect("valid")
+    };
+    assert_eq!(
+        from_env.redis_url.as_deref(),
+        Some("redis://cache-env:6379")
+    );
+    let from_flag = {
+        let _env = Env::lock(&[("KEYWARD_REDIS_URL", "redis://cache-env:6379")]);
+        resolve(
+            file,
+            &parse(&["--redis-url", "rediss://cache-flag:6380/1"]),
+            &EnvOnly::default(),
+        )
+        .expect("valid")
+    };
+    assert_eq!(
+        from_flag.redis_url.as_deref(),
+        Some("rediss://cache-flag:6380/1")
+    );
+    let printed = format!("{from_file:?}");
+    assert!(!printed.contains("file-secret"), "{printed}");
+    assert!(printed.contains("cache-file:6379"), "{printed}");
+    let _env = Env::lock(&[]);
+    let error = resolve(
+        "",
+        &parse(&["--redis-url", "http://:oops-secret@cache:6379"]),
+        &EnvOnly::default(),
+    )
+    .expect_err("not a Redis URL");
+    let message = format!("{error:#}");
+    assert!(message.contains("redis://"), "{message}");
+    assert!(!message.contains("oops-secret"), "{message}");
 }

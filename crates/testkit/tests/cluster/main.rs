@@ -8,6 +8,8 @@
 //!   verifying for the stale window and uncached ones fail closed, and the nodes recover alone;
 //!   a node whose connections go silent (black-holed, never closed) notices within seconds;
 //! - `usage`: usage counted on both nodes adds up in one row per key and hour.
+//! - `shared_limits`: three nodes sharing Redis (`KEYWARD_TEST_REDIS_URL`) answer exactly a
+//!   key's exact rate limit of 100 with 200 and the rest with 429.
 //!
 //! Without `KEYWARD_TEST_DATABASE_URL` every test says loudly that it was skipped, and fails when
 //! `CI=true`.
@@ -15,6 +17,7 @@
 mod feed;
 mod outage;
 mod propagation;
+mod shared_limits;
 mod subscriptions;
 mod usage;
 
