@@ -5,10 +5,12 @@
 //! - `servers.rs`: the child processes, their address, stderr and peak RSS.
 //! - `wrk.rs`: the load generator and its Lua scripts.
 //! - `scenarios.rs`: what is measured.
+//! - `limits.rs`: the usage-control scenarios' keys, limits, second keyward and checks.
 //! - `db_writes.rs`: database commits during the verify load, seen from outside.
 //! - `report.rs`: medians and tables. `zenml.rs`: the peer.
 
 pub mod db_writes;
+pub mod limits;
 pub mod report;
 pub mod scenarios;
 pub mod servers;
@@ -21,9 +23,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use keyward_core::secret::SecretToken;
+use keyward_core::usage::LimitMode;
 
 use crate::fixture::{self, Fixture};
 use report::Sample;
+use scenarios::Node;
 use servers::Server;
 use wrk::{Load, Outcome};
 
@@ -58,9 +62,13 @@ pub struct Args {
     /// Build (or find) the fixture, print how long it took, and stop.
     #[arg(long)]
     pub fixture_only: bool,
-    /// Only these scenarios (substring of their name); all when not given.
+    /// Only these scenarios (substring of their name); all when not given. A usage-control
+    /// scenario brings `GET /v1/auth, valid keys` along (its ratio is to that).
     #[arg(long)]
     pub only: Vec<String>,
+    /// The Redis of the `exact` limit scenario (skipped when it does not answer).
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    pub redis_url: String,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -101,15 +109,33 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&work)?;
     let db = work.join("keyward.db");
     let db_url = fixture.copy_to(&db)?;
-    let files = KeyFiles::write(&work, &fixture)?;
+    let [plain, local, exact] = limits::split(&fixture);
+    limits::set_limits(&db, &local.key_ids, LimitMode::Local).await?;
+    limits::set_limits(&db, &exact.key_ids, LimitMode::Exact).await?;
+    let files = KeyFiles::write(&work, &fixture, [&plain, &local, &exact])?;
     let run_tag = format!("{:x}", std::process::id());
-    let scenarios: Vec<scenarios::Scenario> =
-        scenarios::all(&files.as_files(), &fixture.admin_secret, &run_tag)
-            .into_iter()
-            .filter(|s| {
-                args.only.is_empty() || args.only.iter().any(|o| s.name.contains(o.as_str()))
-            })
-            .collect();
+    let wanted =
+        |name: &str| args.only.is_empty() || args.only.iter().any(|o| name.contains(o.as_str()));
+    let all = scenarios::all(&files.as_files(), &fixture.admin_secret, &run_tag);
+    let with_ratio = all.iter().any(|s| s.vs_plain && wanted(s.name));
+    let mut scenarios: Vec<scenarios::Scenario> = all
+        .into_iter()
+        .filter(|s| wanted(s.name) || (with_ratio && s.name == scenarios::VALID_KEYS))
+        .collect();
+    let mut redis = None;
+    if scenarios.iter().any(|s| s.node == Node::Redis) {
+        match limits::RedisProbe::connect(&args.redis_url).await {
+            Ok(probe) => redis = Some(probe),
+            Err(error) => {
+                println!(
+                    "skipping `{}`: Redis at {} does not answer ({error:#})",
+                    limits::EXACT_LIMIT,
+                    args.redis_url
+                );
+                scenarios.retain(|s| s.node != Node::Redis);
+            }
+        }
+    }
     let mut scripts = Vec::new();
     for (i, scenario) in scenarios.iter().enumerate() {
         let path = work.join(format!("scenario-{i}.lua"));
@@ -121,23 +147,54 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         threads: args.threads,
         duration: args.duration,
     };
-    let keyward = servers::keyward(&binaries.keyward, &db_url, &fixture.pepper)?;
+    // The `exact` keyward works on its own copy: two writers on one SQLite file would slow both.
+    let redis_keyward = match redis {
+        Some(_) => {
+            let copy = work.join("keyward-redis.db");
+            for suffix in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+            }
+            std::fs::copy(&db, &copy).context("copying the database for the Redis keyward")?;
+            let url = format!("sqlite://{}", copy.display());
+            let node = servers::keyward(
+                &binaries.keyward,
+                &url,
+                &fixture.pepper,
+                Some(&args.redis_url),
+            )?;
+            println!(
+                "keyward with Redis {} (pid {}) for `{}`",
+                node.base,
+                node.pid(),
+                limits::EXACT_LIMIT
+            );
+            Some(node)
+        }
+        None => None,
+    };
+    let keyward = servers::keyward(&binaries.keyward, &db_url, &fixture.pepper, None)?;
     let ceiling = servers::ceiling(&binaries.ceiling)?;
     println!(
         "keyward {} (pid {}), ceiling {} (pid {}); {} connections, {} wrk thread(s), {:?} per run, {} rounds",
         keyward.base, keyward.pid(), ceiling.base, ceiling.pid(), load.connections, load.threads, load.duration, args.rounds
     );
-    warm_up(&wrk_path, &[&keyward, &ceiling], &scripts, &scenarios)?;
+    let node_of = |scenario: &scenarios::Scenario| match scenario.node {
+        Node::Plain => &keyward,
+        Node::Redis => redis_keyward.as_ref().unwrap_or(&keyward),
+    };
+    warm_up(&wrk_path, &ceiling, &scripts, &scenarios, node_of)?;
 
     let mut samples: Vec<[Vec<Sample>; 2]> =
         scenarios.iter().map(|_| [Vec::new(), Vec::new()]).collect();
     let mut writes = WriteTally::default();
+    let mut scripts_run = ScriptTally::default();
     for round in 0..args.rounds {
         for (i, scenario) in scenarios.iter().enumerate() {
+            let ours = node_of(scenario);
             let order: [(usize, &Server); 2] = if round % 2 == 0 {
-                [(0, &keyward), (1, &ceiling)]
+                [(0, ours), (1, &ceiling)]
             } else {
-                [(1, &ceiling), (0, &keyward)]
+                [(1, &ceiling), (0, ours)]
             };
             for (slot, server) in order {
                 let watch_writes = slot == 0 && scenario.name == scenarios::VALID_KEYS;
@@ -145,6 +202,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     Some(db_writes::CommitCounter::start(&db).await?)
                 } else {
                     None
+                };
+                let watch_scripts = slot == 0 && scenario.node == Node::Redis;
+                let calls_before = match (&mut redis, watch_scripts) {
+                    (Some(probe), true) => Some(probe.script_calls().await?),
+                    _ => None,
                 };
                 let reset = server.reset_peak_rss();
                 let started = Instant::now();
@@ -160,6 +222,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     let (batches, rows) =
                         db_writes::flushes_in(&keyward.lines_between(started, ended));
                     writes.add(ended - started, commits, batches, rows);
+                }
+                if let (Some(probe), Some(before)) = (&mut redis, calls_before) {
+                    scripts_run.add(probe.script_calls().await? - before, outcome.requests);
                 }
                 check(server, scenario, &outcome);
                 let summary_line = format!(
@@ -178,6 +243,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     print_table(&scenarios, &samples, &args, load);
     writes.print();
+    check_charged(
+        &scenarios,
+        &keyward,
+        redis_keyward.as_ref(),
+        &files,
+        &scripts_run,
+    )
+    .await?;
 
     if args.with_zenml {
         let peer = zenml::Peer::start(&work).await?;
@@ -196,8 +269,84 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     report_server_errors(&keyward);
     keyward.stop();
+    if let Some(node) = redis_keyward {
+        report_server_errors(&node);
+        node.stop();
+    }
     ceiling.stop();
     Ok(())
+}
+
+/// Proves the usage-control scenarios measured limits that were charged: a key of each kind
+/// answers with `RateLimit-*` headers showing its own request charged (a plain key without any),
+/// and Redis ran the exact script at least once per request keyward answered.
+async fn check_charged(
+    scenarios: &[scenarios::Scenario],
+    keyward: &Server,
+    redis_keyward: Option<&Server>,
+    files: &KeyFiles,
+    scripts_run: &ScriptTally,
+) -> anyhow::Result<()> {
+    if !scenarios.iter().any(|s| s.vs_plain) {
+        return Ok(());
+    }
+    println!();
+    let mut kinds = vec![
+        ("plain", keyward, &files.first_plain),
+        ("local", keyward, &files.first_local),
+    ];
+    if let Some(node) = redis_keyward {
+        kinds.push(("exact", node, &files.first_exact));
+    }
+    for (kind, server, secret) in kinds {
+        let headers = limits::rate_limit_headers(&server.base, secret).await?;
+        match (kind, headers) {
+            ("plain", None) => println!("usage check: a plain key answers without RateLimit-* headers"),
+            ("plain", Some(_)) => eprintln!("warning: a plain key answered RateLimit-* headers: the plain scenario measured limited keys"),
+            (_, Some((limit, remaining))) if remaining < limit => println!(
+                "usage check: a key with a {kind} limit answers RateLimit-Limit {limit}, RateLimit-Remaining {remaining} (charged)"
+            ),
+            (_, Some((limit, remaining))) => eprintln!(
+                "warning: a key with a {kind} limit answers RateLimit-Limit {limit}, RateLimit-Remaining {remaining}: its request was not charged"
+            ),
+            (_, None) => eprintln!(
+                "warning: a key with a {kind} limit answered without RateLimit-* headers: its scenario measured no limit"
+            ),
+        }
+    }
+    scripts_run.print();
+    Ok(())
+}
+
+/// Redis script calls during the `exact` scenario's runs on keyward, against its answers.
+#[derive(Debug, Default)]
+struct ScriptTally {
+    calls: u64,
+    requests: u64,
+}
+
+impl ScriptTally {
+    fn add(&mut self, calls: u64, requests: u64) {
+        self.calls += calls;
+        self.requests += requests;
+    }
+
+    fn print(&self) {
+        if self.requests == 0 {
+            return;
+        }
+        let line = format!(
+            "Redis ran the exact script {} times during the `{}` runs, for {} answered requests",
+            self.calls,
+            limits::EXACT_LIMIT,
+            self.requests
+        );
+        if self.calls >= self.requests {
+            println!("usage check: {line}");
+        } else {
+            eprintln!("warning: {line}: some requests were not counted in Redis");
+        }
+    }
 }
 
 /// Prints how many ERROR lines keyward logged (a 5xx answer logs its cause) and the first few.
@@ -222,22 +371,23 @@ pub async fn run_wrk(wrk: &Path, base: &str, script: &Path, load: Load) -> anyho
     tokio::task::spawn_blocking(move || wrk::run(&wrk, &base, &script, load)).await?
 }
 
-/// Two seconds of each read scenario on each server, so caches, connections and the allocator
+/// Two seconds of each read scenario on its keyward and on the ceiling, so caches, connections and the allocator
 /// are warm before anything is measured (a gateway runs warm).
-fn warm_up(
+fn warm_up<'s>(
     wrk_path: &Path,
-    servers: &[&Server],
+    ceiling: &'s Server,
     scripts: &[PathBuf],
     scenarios: &[scenarios::Scenario],
+    node_of: impl Fn(&scenarios::Scenario) -> &'s Server,
 ) -> anyhow::Result<()> {
     let load = Load {
         connections: 8,
         threads: 1,
         duration: Duration::from_secs(2),
     };
-    for server in servers {
-        for (script, scenario) in scripts.iter().zip(scenarios) {
-            if scenario.template.method == "GET" {
+    for (script, scenario) in scripts.iter().zip(scenarios) {
+        if scenario.template.method == "GET" {
+            for server in [node_of(scenario), ceiling] {
                 wrk::run(wrk_path, &server.base, script, load)?;
             }
         }
@@ -280,10 +430,20 @@ fn print_table(
     args: &Args,
     load: Load,
 ) {
+    let plain = scenarios
+        .iter()
+        .position(|s| s.name == scenarios::VALID_KEYS)
+        .map(|i| &samples[i][0]);
     let mut rows = Vec::new();
     for (scenario, [ours, ceiling]) in scenarios.iter().zip(samples) {
         let k = report::summarize(ours);
         let c = report::summarize(ceiling);
+        let vs_plain = match plain {
+            Some(plain) if scenario.vs_plain => {
+                format!("{:.2}", report::paired_ratio(ours, plain))
+            }
+            _ => "—".to_owned(),
+        };
         rows.push(vec![
             scenario.name.to_owned(),
             report::rate(k.per_second),
@@ -291,6 +451,7 @@ fn print_table(
             report::latency(k.p99_us),
             report::megabytes(k.peak_rss),
             format!("{:.2}", report::paired_ratio(ours, ceiling)),
+            vs_plain,
             report::rate(c.per_second),
             report::latency(c.p99_us),
             report::megabytes(c.peak_rss),
@@ -310,6 +471,7 @@ fn print_table(
                 "p99",
                 "peak RSS",
                 "ratio",
+                "vs plain",
                 "ceiling",
                 "ceiling p99",
                 "ceiling RSS"
@@ -352,9 +514,14 @@ impl WriteTally {
     }
 }
 
-/// The key files the scripts read.
+/// The key files the scripts read, and one secret of each kind for the usage checks.
 pub struct KeyFiles {
     valid: PathBuf,
+    limited_local: PathBuf,
+    limited_exact: PathBuf,
+    first_plain: String,
+    first_local: String,
+    first_exact: String,
     unknown: PathBuf,
     bad_checksum: PathBuf,
     key_ids: PathBuf,
@@ -362,16 +529,32 @@ pub struct KeyFiles {
 }
 
 impl KeyFiles {
-    fn write(dir: &Path, fixture: &Fixture) -> anyhow::Result<Self> {
+    /// `kept` are the kept keys split plain, `local`, `exact` (`limits::split`).
+    fn write(dir: &Path, fixture: &Fixture, kept: [&limits::Subset; 3]) -> anyhow::Result<Self> {
+        let [plain, local, exact] = kept;
+        let first = |subset: &limits::Subset| {
+            subset
+                .secrets
+                .first()
+                .cloned()
+                .context("no kept secret in a subset")
+        };
         let files = Self {
             valid: dir.join("keys-valid.txt"),
+            limited_local: dir.join("keys-limited-local.txt"),
+            limited_exact: dir.join("keys-limited-exact.txt"),
+            first_plain: first(plain)?,
+            first_local: first(local)?,
+            first_exact: first(exact)?,
             unknown: dir.join("keys-unknown.txt"),
             bad_checksum: dir.join("keys-bad-checksum.txt"),
             key_ids: dir.join("key-ids.txt"),
             owners: dir.join("owners.txt"),
         };
         let lines = |items: Vec<String>| items.join("\n") + "\n";
-        std::fs::write(&files.valid, lines(fixture.secrets.clone()))?;
+        std::fs::write(&files.valid, lines(plain.secrets.clone()))?;
+        std::fs::write(&files.limited_local, lines(local.secrets.clone()))?;
+        std::fs::write(&files.limited_exact, lines(exact.secrets.clone()))?;
         let unknown = (0..fixture.secrets.len())
             .map(|_| SecretToken::generate().expose().to_owned())
             .collect();
@@ -392,6 +575,8 @@ impl KeyFiles {
     pub fn as_files(&self) -> scenarios::Files<'_> {
         scenarios::Files {
             valid: &self.valid,
+            limited_local: &self.limited_local,
+            limited_exact: &self.limited_exact,
             unknown: &self.unknown,
             bad_checksum: &self.bad_checksum,
             key_ids: &self.key_ids,

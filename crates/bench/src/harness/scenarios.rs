@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::limits::{EXACT_LIMIT, LOCAL_LIMIT};
 use super::wrk::Template;
 
 /// The filtered list page the harness asks for: the bench domain's disabled keys (100,000 of the
@@ -14,7 +15,11 @@ pub const VALID_KEYS: &str = "GET /v1/auth, valid keys";
 
 /// The key files a scenario reads (one value per line), in the harness's work directory.
 pub struct Files<'a> {
+    /// Valid keys without limits.
     pub valid: &'a Path,
+    /// Valid keys with a `local` rate limit, and with an `exact` one (disjoint from `valid`).
+    pub limited_local: &'a Path,
+    pub limited_exact: &'a Path,
     pub unknown: &'a Path,
     pub bad_checksum: &'a Path,
     pub key_ids: &'a Path,
@@ -29,6 +34,19 @@ pub struct Scenario {
     pub expect_success: bool,
     /// Connections for this scenario instead of the run's (`Some(1)`: service time, no queue).
     pub connections: Option<u32>,
+    /// The keyward that serves it.
+    pub node: Node,
+    /// Also reported as a ratio to `GET /v1/auth, valid keys` of the same round.
+    pub vs_plain: bool,
+}
+
+/// Which keyward a scenario runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Node {
+    /// `keyward serve` without Redis: limits are counted in its memory.
+    Plain,
+    /// `keyward serve --redis-url`: `exact` limits are counted in Redis.
+    Redis,
 }
 
 pub fn all(files: &Files<'_>, admin_secret: &str, run_tag: &str) -> Vec<Scenario> {
@@ -52,24 +70,48 @@ pub fn all(files: &Files<'_>, admin_secret: &str, run_tag: &str) -> Vec<Scenario
             template: gateway(files.valid),
             expect_success: true,
             connections: None,
+            node: Node::Plain,
+            vs_plain: false,
+        },
+        Scenario {
+            name: LOCAL_LIMIT,
+            template: gateway(files.limited_local),
+            expect_success: true,
+            connections: None,
+            node: Node::Plain,
+            vs_plain: true,
+        },
+        Scenario {
+            name: EXACT_LIMIT,
+            template: gateway(files.limited_exact),
+            expect_success: true,
+            connections: None,
+            node: Node::Redis,
+            vs_plain: true,
         },
         Scenario {
             name: "GET /v1/auth, unknown keys",
             template: gateway(files.unknown),
             expect_success: false,
             connections: None,
+            node: Node::Plain,
+            vs_plain: false,
         },
         Scenario {
             name: "GET /v1/auth, bad checksum",
             template: gateway(files.bad_checksum),
             expect_success: false,
             connections: None,
+            node: Node::Plain,
+            vs_plain: false,
         },
         Scenario {
             name: "POST /v1/keys/verify",
             template: verify_post(files.valid),
             expect_success: true,
             connections: None,
+            node: Node::Plain,
+            vs_plain: false,
         },
         Scenario {
             name: "POST /v1/keys (create)",
@@ -85,6 +127,8 @@ pub fn all(files: &Files<'_>, admin_secret: &str, run_tag: &str) -> Vec<Scenario
             },
             expect_success: true,
             connections: None,
+            node: Node::Plain,
+            vs_plain: false,
         },
         Scenario {
             name: "GET /v1/keys (filtered page of 50)",
@@ -98,6 +142,8 @@ pub fn all(files: &Files<'_>, admin_secret: &str, run_tag: &str) -> Vec<Scenario
             },
             expect_success: true,
             connections: None,
+            node: Node::Plain,
+            vs_plain: false,
         },
         Scenario {
             name: "GET /v1/keys (page of 50), 1 connection",
@@ -111,6 +157,8 @@ pub fn all(files: &Files<'_>, admin_secret: &str, run_tag: &str) -> Vec<Scenario
             },
             expect_success: true,
             connections: Some(1),
+            node: Node::Plain,
+            vs_plain: false,
         },
         Scenario {
             name: "GET /v1/keys/{id}",
@@ -124,6 +172,8 @@ pub fn all(files: &Files<'_>, admin_secret: &str, run_tag: &str) -> Vec<Scenario
             },
             expect_success: true,
             connections: None,
+            node: Node::Plain,
+            vs_plain: false,
         },
     ]
 }

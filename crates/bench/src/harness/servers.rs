@@ -177,9 +177,15 @@ impl Drop for Server {
     }
 }
 
-/// `keyward serve` on `db` with the fixture's pepper. The last-used flusher logs at debug (and
-/// nothing else does: the hot path's spans stay off), so its batches can be counted.
-pub fn keyward(binary: &Path, db_url: &str, pepper: &str) -> anyhow::Result<Server> {
+/// `keyward serve` on `db` with the fixture's pepper, sharing limits through `redis_url` when
+/// given. The last-used flusher logs at debug (and nothing else does: the hot path's spans stay
+/// off), so its batches can be counted.
+pub fn keyward(
+    binary: &Path,
+    db_url: &str,
+    pepper: &str,
+    redis_url: Option<&str>,
+) -> anyhow::Result<Server> {
     let mut command = Command::new(binary);
     command
         .args(["serve", "--listen", "127.0.0.1:0"])
@@ -188,6 +194,9 @@ pub fn keyward(binary: &Path, db_url: &str, pepper: &str) -> anyhow::Result<Serv
         .env("KEYWARD_DATABASE_URL", db_url)
         .env("KEYWARD_PEPPER", pepper)
         .env("KEYWARD_LOG", "info,keyward::app=debug");
+    if let Some(url) = redis_url {
+        command.env("KEYWARD_REDIS_URL", url);
+    }
     Server::start("keyward", command, LISTENING, Duration::from_secs(60))
 }
 
