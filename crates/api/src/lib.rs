@@ -43,7 +43,9 @@ use axum::Router;
 pub use error::{ApiError, ErrorCode};
 pub use keyward_edge::{client_ip, ApiState};
 pub use openapi::openapi;
-use routes::{access_keys, domains, health, keys, operations, principals, products, verify};
+use routes::{
+    access_keys, domains, health, keys, operations, principals, products, usage_plans, verify,
+};
 
 /// The whole HTTP surface: /healthz, /readyz, /v1/... . Served through
 /// [`connection::GatewayFirst`], which puts each request's peer address in its `ConnectInfo`
@@ -86,7 +88,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/products", get(products::list).post(products::create))
         .route(
             "/v1/products/{id}",
-            get(products::get).delete(products::delete),
+            get(products::get)
+                .patch(usage_plans::set_product_plan)
+                .delete(products::delete),
         )
         .route(
             "/v1/keys/{id}/subscriptions",
@@ -95,6 +99,20 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/v1/keys/{id}/subscriptions/{product_id}",
             put(products::put_subscription).delete(products::delete_subscription),
+        )
+        .route(
+            "/v1/keys/{id}/subscriptions/{product_id}/usage-plan",
+            put(usage_plans::set_subscription_plan),
+        )
+        .route(
+            "/v1/usage-plans",
+            get(usage_plans::list).post(usage_plans::create),
+        )
+        .route(
+            "/v1/usage-plans/{id}",
+            get(usage_plans::get)
+                .patch(usage_plans::update)
+                .delete(usage_plans::delete),
         )
         .route("/v1/operations", get(operations::list))
         .route("/v1/operations/{id}", get(operations::get))

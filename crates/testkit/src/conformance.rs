@@ -7,7 +7,8 @@
 //! use, hash lookup, concurrency), `operations` (same-transaction log, newest-first pages),
 //! `filters` (every operator on every field kind), `paging` (sorts, cursors, offsets, counts),
 //! `products` (products, subscriptions and the accepted products a key carries), `stats`
-//! (group-by with counts and time extremes).
+//! (group-by with counts and time extremes), `usage_plans` (plans, where they attach, and the keys
+//! each attachment touches).
 
 mod filters;
 mod keys;
@@ -16,6 +17,7 @@ mod operations;
 mod paging;
 mod products;
 mod stats;
+mod usage_plans;
 
 pub use filters::{
     filter_trees_combine_and_negate, id_and_enum_filters, largest_filters_run,
@@ -41,6 +43,7 @@ pub use products::{
     subscription_writes_check_the_status, subscriptions_fill_key_products,
 };
 pub use stats::aggregates_group_count_and_extremes;
+pub use usage_plans::{usage_plans_attach_and_detach, usage_plans_round_trip};
 
 use std::sync::Arc;
 

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod operations;
 pub mod principals;
 pub mod products;
+pub mod usage_plans;
 pub mod verify;
 
 use serde::{Deserialize, Deserializer};
@@ -54,4 +55,14 @@ where
     D: Deserializer<'de>,
 {
     serde_json::Value::deserialize(deserializer).map(Some)
+}
+
+/// For bodies where `null` means "clear": an absent field is `None` (with `#[serde(default)]`),
+/// an explicit `null` is `Some(None)`.
+pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }

@@ -3,13 +3,16 @@
 //! simply has no field for it. Times are RFC 3339 in UTC.
 //!
 //! This file holds the shared pieces (enum schemas, `ListView`) and the views of domains,
-//! principals, keys, operations and verification; `product.rs` and `access_key.rs` hold theirs.
+//! principals, keys, operations and verification; `product.rs`, `usage_plan.rs` and
+//! `access_key.rs` hold theirs.
 
 mod access_key;
 mod product;
+mod usage_plan;
 
 pub use access_key::CreatedAccessKeyView;
 pub use product::{ProductListView, ProductView, SubscriptionListView, SubscriptionView};
+pub use usage_plan::{UsagePlanListView, UsagePlanView};
 
 use keyward_core::model::{
     Actor, AllowedCidr, ApiKey, Domain, KeyState, KeyType, Operation, Principal, PrincipalKind,

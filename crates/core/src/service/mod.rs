@@ -12,6 +12,7 @@ mod products;
 mod scopes;
 mod sessions;
 mod stats;
+mod usage_plans;
 
 pub use access_keys::{CreatedAccessKey, SignedRequest};
 pub use bootstrap::Bootstrapped;
@@ -22,6 +23,7 @@ pub use operations::Change;
 pub use principals::{NewPrincipal, PrincipalPatch};
 pub use products::NewProduct;
 pub use sessions::{Identity, Session};
+pub use usage_plans::{NewUsagePlan, StageRef, UsagePlanPatch};
 
 use std::sync::{Arc, OnceLock};
 

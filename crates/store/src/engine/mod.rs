@@ -16,6 +16,7 @@ mod products;
 mod retry;
 mod stats;
 mod subscriptions;
+mod usage_plans;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use keyward_core::error::StoreError;
-use keyward_core::ids::{KeyId, ProductId};
+use keyward_core::ids::{KeyId, ProductId, UsagePlanId};
 use keyward_core::model::{ApiKey, Operation, Subscription, SubscriptionStatus};
 use keyward_core::secret::SecretHash;
 use keyward_core::store::StoreResult;
@@ -25,6 +25,7 @@ pub(super) fn subscription_row(row: &Row) -> anyhow::Result<Subscription> {
         key_id: KeyId::from_uuid(row.uuid("key_id")?),
         product_id: ProductId::from_uuid(row.uuid("product_id")?),
         status: SubscriptionStatus::parse(&row.get::<String>("status")?)?,
+        usage_plan_id: row.opt_uuid("usage_plan_id")?.map(UsagePlanId::from_uuid),
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
     })
@@ -134,6 +135,7 @@ impl<B: Backend> SqlStore<B> {
                         Subscriptions::KeyId,
                         Subscriptions::ProductId,
                         Subscriptions::Status,
+                        Subscriptions::UsagePlanId,
                         Subscriptions::CreatedAt,
                         Subscriptions::UpdatedAt,
                     ])
@@ -141,6 +143,9 @@ impl<B: Backend> SqlStore<B> {
                         dialect.uuid(key.as_uuid()).into(),
                         dialect.uuid(product.as_uuid()).into(),
                         subscription.status.as_str().into(),
+                        dialect
+                            .opt_uuid(subscription.usage_plan_id.map(|p| p.as_uuid()))
+                            .into(),
                         micros(subscription.created_at).into(),
                         micros(subscription.updated_at).into(),
                     ]);

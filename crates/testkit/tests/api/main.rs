@@ -25,4 +25,5 @@ mod products;
 mod rotation;
 mod schemathesis;
 mod tenancy;
+mod usage_plans;
 mod verify;
