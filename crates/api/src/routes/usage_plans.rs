@@ -67,7 +67,7 @@ pub struct UpdateUsagePlanRequest {
 #[serde(deny_unknown_fields)]
 pub struct SetUsagePlanRequest {
     #[serde(deserialize_with = "nullable")]
-    #[schema(value_type = Option<Uuid>)]
+    #[schema(value_type = Option<Uuid>, required = true)]
     pub usage_plan_id: Option<Option<String>>,
 }
 
