@@ -206,6 +206,13 @@ pub trait Store: Send + Sync + 'static {
         association: &StageAssociation,
         op: &Operation,
     ) -> StoreResult<Vec<SecretHash>>;
+    /// The plan that applies to `key` for each product it is `ACCEPTED` for, by product id: the
+    /// subscription's own plan, else the product's; products with neither are left out. One
+    /// statement (the same one `key_by_secret_hash` will use to fill a key's plan limits).
+    async fn applied_plans(
+        &self,
+        key: KeyId,
+    ) -> StoreResult<Vec<(ProductId, UsagePlanId, crate::usage::Limits)>>;
     /// The recorded stage associations of these plans, ordered by plan, product, API, stage.
     async fn stage_associations(&self, plans: &[UsagePlanId])
         -> StoreResult<Vec<StageAssociation>>;

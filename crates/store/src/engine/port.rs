@@ -463,6 +463,13 @@ impl<B: Backend> Store for SqlStore<B> {
         .await
     }
 
+    async fn applied_plans(
+        &self,
+        key: KeyId,
+    ) -> StoreResult<Vec<(ProductId, UsagePlanId, keyward_core::usage::Limits)>> {
+        self.applied_plans(key).await
+    }
+
     async fn stage_associations(
         &self,
         plans: &[UsagePlanId],

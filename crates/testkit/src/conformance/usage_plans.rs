@@ -244,6 +244,13 @@ pub async fn usage_plans_attach_and_detach(store: Arc<dyn Store>) {
         .await
         .expect("set subscription plan");
     assert!(accepted_hashes.iter().all(|h| touched.contains(h)));
+    // The subscription's own plan wins over the product's; a pending key has none.
+    let applied = store.applied_plans(accepted.id).await.expect("applied");
+    assert_eq!(applied, vec![(product.id, own.id, own.limits.clone())]);
+    assert_eq!(
+        store.applied_plans(pending.id).await.expect("applied"),
+        vec![]
+    );
     let sub = store
         .subscription(accepted.id, product.id)
         .await
