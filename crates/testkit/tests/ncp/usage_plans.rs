@@ -320,3 +320,39 @@ async fn stages_and_keys_take_plans_and_the_delete_rule_holds() {
         .await;
     assert_eq!(status, 204);
 }
+
+#[tokio::test]
+async fn another_tenants_plans_are_not_found() {
+    let ncp = Ncp::new().await;
+    let plan = ncp.create_plan(plan_body("gold")).await;
+    let id = plan["usagePlanId"].as_str().expect("id").to_owned();
+    let (_, stranger) = ncp
+        .app
+        .new_domain_admin(&keyward_testkit::fixtures::unique("d"))
+        .await;
+    let path = format!("/usage-plans/{id}");
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PUT, Some(plan_body("mine"))),
+        (Method::DELETE, None),
+    ] {
+        let (status, body) = super::ncp(&ncp.app, &stranger, method, &path, body).await;
+        assert_ncp_error(status, &body, 404, "300");
+    }
+    let (status, list) = super::ncp(&ncp.app, &stranger, Method::GET, "/usage-plans", None).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["total"], json!(0));
+    // Nor can it be associated with a product of the stranger's domain.
+    let product = create_product(&ncp.app, &stranger).await;
+    let (status, body) = super::ncp(
+        &ncp.app,
+        &stranger,
+        Method::POST,
+        &format!("/products/{product}/apis/a/stages/s/associate-usage-plan"),
+        Some(json!({"usagePlanId": id})),
+    )
+    .await;
+    assert_ncp_error(status, &body, 404, "300");
+    let (status, _) = ncp.call(Method::GET, &path, None).await;
+    assert_eq!(status, 200, "still there for its owner");
+}
