@@ -44,7 +44,8 @@ pub use error::{ApiError, ErrorCode};
 pub use keyward_edge::{client_ip, ApiState};
 pub use openapi::openapi;
 use routes::{
-    access_keys, domains, health, keys, operations, principals, products, usage_plans, verify,
+    access_keys, domains, health, key_credits, keys, operations, principals, products, usage_plans,
+    verify,
 };
 
 /// The whole HTTP surface: /healthz, /readyz, /v1/... . Served through
@@ -82,6 +83,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/keys/{id}/enable", post(keys::enable))
         .route("/v1/keys/{id}/disable", post(keys::disable))
         .route("/v1/keys/{id}/rotate", post(keys::rotate))
+        .route("/v1/keys/{id}/credits", post(key_credits::top_up))
         .route("/v1/keys/{id}/operations", get(operations::list_for_key))
         .route("/v1/keys/{id}/access-keys", post(access_keys::create))
         .route("/v1/access-keys/{id}", delete(access_keys::delete))

@@ -9,8 +9,8 @@ use crate::field_schemas::sort_schema;
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    access_keys, domains, gateway, health, keys, operations, principals, products, usage_plans,
-    verify,
+    access_keys, domains, gateway, health, key_credits, keys, operations, principals, products,
+    usage_plans, verify,
 };
 
 #[derive(OpenApi)]
@@ -25,7 +25,7 @@ use crate::routes::{
         principals::create, principals::list, principals::get, principals::update,
         principals::delete,
         keys::create, keys::list, keys::get, keys::update, keys::delete, keys::enable,
-        keys::disable, keys::rotate,
+        keys::disable, keys::rotate, key_credits::top_up,
         operations::list, operations::get, operations::list_for_key,
         verify::verify, gateway::check,
         products::create, products::list, products::get, products::delete,

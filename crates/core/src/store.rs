@@ -5,12 +5,18 @@
 //! - domain names are unique; principal names are unique per domain and key names per owner: a clash is `Conflict`;
 //! - `update_key` writes only if the stored version equals `expected_version` (else `Stale`),
 //!   stores `key.version` as the new version, replaces the key's secrets, and never touches
-//!   `last_used_at`, which only `record_last_used` writes;
+//!   `last_used_at`, which only `record_last_used` writes; it writes the credit balance only
+//!   when `key.credits_epoch` differs from the stored epoch (the balance was set or removed),
+//!   since nodes lease credits from the stored balance concurrently (`swap_credits`);
+//! - every key read fills `ApiKey::usage.owner` with the owner's limits;
+//! - a principal update publishes the secret hashes of all of the principal's keys;
 //! - a store shared by several nodes publishes every key write (insert, update, delete, with the
 //!   secret hashes before and after) to `watch_changes` sinks on every other node, after commit
 //!   (the writing node's core forgets its own changes as the write returns);
 //! - `key`, `list_keys` and `key_by_secret_hash` fill `ApiKey::products` with the products the
-//!   key holds an `ACCEPTED` subscription to;
+//!   key holds an `ACCEPTED` subscription to, and `ApiKey::usage.plans` with the plan in force
+//!   for each of them that has one (the subscription's own, else the product's), in the same
+//!   statement;
 //! - a write that changes which limits apply to keys (a plan's limits, a product's or a
 //!   subscription's plan) answers the secret hashes of the keys it touched, and publishes them to
 //!   other nodes like a key write, so every node drops those keys' cached snapshots;
@@ -27,6 +33,7 @@ use crate::model::{
 };
 use crate::query::{KeyField, OperationQuery, PrincipalField, Query};
 use crate::secret::SecretHash;
+use crate::usage::StoredCredits;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -108,6 +115,21 @@ pub trait Store: Send + Sync + 'static {
     /// Write-behind of "last used": one statement or transaction per batch, never per request.
     /// Only moves `last_used_at` forward.
     async fn record_last_used(&self, uses: &[(KeyId, OffsetDateTime)]) -> StoreResult<()>;
+
+    /// A key's credit balance as stored (refills due since not applied) with its credit epoch;
+    /// `None` when the key has no balance or does not exist.
+    async fn key_credits(&self, key: KeyId) -> StoreResult<Option<StoredCredits>>;
+    /// Compare-and-set of a key's balance: writes `next` only if the stored balance, refill time
+    /// and epoch still equal `expected`, and answers whether it wrote. With `op` (a top-up) the
+    /// operation is written in the same transaction and the key's change published; without (a
+    /// node leasing or returning credits) nothing is recorded or published: usage is not a change.
+    async fn swap_credits(
+        &self,
+        key: KeyId,
+        expected: &StoredCredits,
+        next: &StoredCredits,
+        op: Option<&Operation>,
+    ) -> StoreResult<bool>;
 
     /// Inserts a product; a name already used in its domain is `Conflict`.
     async fn insert_product(&self, product: &Product, op: &Operation) -> StoreResult<()>;
@@ -206,13 +228,6 @@ pub trait Store: Send + Sync + 'static {
         association: &StageAssociation,
         op: &Operation,
     ) -> StoreResult<Vec<SecretHash>>;
-    /// The plan that applies to `key` for each product it is `ACCEPTED` for, by product id: the
-    /// subscription's own plan, else the product's; products with neither are left out. One
-    /// statement (the same one `key_by_secret_hash` will use to fill a key's plan limits).
-    async fn applied_plans(
-        &self,
-        key: KeyId,
-    ) -> StoreResult<Vec<(ProductId, UsagePlanId, crate::usage::Limits)>>;
     /// The recorded stage associations of these plans, ordered by plan, product, API, stage.
     async fn stage_associations(&self, plans: &[UsagePlanId])
         -> StoreResult<Vec<StageAssociation>>;

@@ -229,12 +229,28 @@ impl Flusher {
     }
 }
 
+/// How long a credit lease may sit unused before it goes back to the stored balance.
+const CREDIT_LEASE_IDLE: Duration = Duration::from_secs(2);
+
 async fn flush(core: &Keyward, which: &'static str) {
     match core.verifier().flush_last_used().await {
         Ok(0) => {}
         Ok(written) => tracing::debug!(written, which, "flushed last-used times"),
         Err(error) => {
             tracing::warn!(%error, which, "could not write last-used times; they are kept for the next flush");
+        }
+    }
+    // At the final flush every lease goes back, idle or not.
+    let idle = if which == "final" {
+        Duration::ZERO
+    } else {
+        CREDIT_LEASE_IDLE
+    };
+    match core.verifier().return_credits(idle).await {
+        Ok(0) => {}
+        Ok(returned) => tracing::debug!(returned, which, "returned unspent credit leases"),
+        Err(error) => {
+            tracing::warn!(%error, which, "could not return unspent credit leases; they are lost, never over-spent");
         }
     }
 }

@@ -8,6 +8,7 @@ use keyward_core::model::{
     Principal, PrincipalKind, SecretInfo, SecretSlot, TargetKind, TokenSet,
 };
 use keyward_core::secret::SecretHash;
+use keyward_core::usage::{Credits, Limits, Refill, StoredCredits, UsageRules};
 use serde_json::{json, Value as Json};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -79,6 +80,14 @@ impl Row {
             .transpose()
     }
 
+    /// Whether the row has this column (statements that join more than the table select more).
+    pub(crate) fn has(&self, column: &str) -> bool {
+        match self {
+            Row::Sqlite(row) => row.try_column(column).is_ok(),
+            Row::Postgres(row) => row.try_column(column).is_ok(),
+        }
+    }
+
     /// Reads the single integer a `COUNT(*)` answers.
     pub fn count(&self) -> anyhow::Result<u64> {
         let count: i64 = match self {
@@ -114,6 +123,7 @@ pub(crate) fn principal(row: &Row) -> anyhow::Result<Principal> {
         name: Name::from_stored(row.get::<String>("name")?),
         description: Description::from_stored(row.get::<String>("description")?),
         external: row.get("external")?,
+        limits: Limits::from_stored(row.get("limits")?),
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
     })
@@ -136,6 +146,17 @@ pub(crate) fn key(row: &Row) -> anyhow::Result<ApiKey> {
             allowed_cidrs: cidrs_from_json(row.get("allowed_cidrs")?)?,
             expires_at: row.opt_time("expires_at")?,
             metadata: Metadata::from_stored(row.get("metadata")?),
+            limits: Limits::from_stored(row.get("limits")?),
+            credits: credits(row)?.map(|stored| stored.credits),
+            credits_epoch: row.get("credits_epoch")?,
+            usage: UsageRules {
+                owner: if row.has("owner_limits") {
+                    Limits::from_stored(row.get("owner_limits")?)
+                } else {
+                    Limits::default()
+                },
+                plans: Vec::new(),
+            },
             created_at: row.time("created_at")?,
             updated_at: row.time("updated_at")?,
             last_used_at: row.opt_time("last_used_at")?,
@@ -146,6 +167,28 @@ pub(crate) fn key(row: &Row) -> anyhow::Result<ApiKey> {
         })
     };
     parse().with_context(|| format!("key {id} is stored in a form keyward cannot read"))
+}
+
+/// A key row's credit balance: `None` when it has none.
+pub(crate) fn credits(row: &Row) -> anyhow::Result<Option<StoredCredits>> {
+    let Some(remaining) = row.get::<Option<i64>>("credits_remaining")? else {
+        return Ok(None);
+    };
+    let refill = match row.get::<Option<Json>>("credits_refill")? {
+        Some(json) => Some(serde_json::from_value::<Refill>(json).context("credits_refill")?),
+        None => None,
+    };
+    let refilled_at = row
+        .opt_time("credits_refilled_at")?
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    Ok(Some(StoredCredits {
+        credits: Credits {
+            remaining: u64::try_from(remaining).context("negative credits")?,
+            refill,
+            refilled_at,
+        },
+        epoch: row.get("credits_epoch")?,
+    }))
 }
 
 /// One secret. `prefix` is how the columns are named in a join (`s_slot`, ...), or empty.

@@ -26,6 +26,7 @@ pub(crate) enum Principals {
     Name,
     Description,
     External,
+    Limits,
     CreatedAt,
     UpdatedAt,
 }
@@ -61,6 +62,11 @@ pub(crate) enum ApiKeys {
     LastUsedAt,
     LastRotatedAt,
     Version,
+    Limits,
+    CreditsRemaining,
+    CreditsRefill,
+    CreditsRefilledAt,
+    CreditsEpoch,
 }
 
 #[derive(Iden, Clone, Copy)]

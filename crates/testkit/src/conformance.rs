@@ -97,6 +97,7 @@ pub(crate) fn new_principal(domain: DomainId, principal_name: &str) -> Principal
         name: name(principal_name),
         description: Description::default(),
         external: false,
+        limits: Default::default(),
         created_at: base_time(),
         updated_at: base_time(),
     }
@@ -129,6 +130,10 @@ pub(crate) fn new_key(owner: &Principal, key_name: &str) -> ApiKey {
         allowed_cidrs: Vec::new(),
         expires_at: None,
         metadata: Metadata::default(),
+        limits: Default::default(),
+        credits: None,
+        credits_epoch: 0,
+        usage: Default::default(),
         created_at: base_time(),
         updated_at: base_time(),
         last_used_at: None,

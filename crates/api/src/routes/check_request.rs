@@ -16,6 +16,43 @@ pub(crate) fn is_oversized(key: &str) -> bool {
     key.len() > MAX_KEY_BYTES
 }
 
+/// The header a proxy may name a request's cost with, instead of `?cost=`.
+const COST_HEADER: HeaderName = HeaderName::from_static("x-keyward-cost");
+
+/// A request's cost: 1 when not given; at most the largest limit.
+pub(crate) fn cost(given: Option<u64>) -> Result<u64, &'static str> {
+    match given {
+        None => Ok(1),
+        Some(cost) if cost <= keyward_core::usage::limits::AMOUNT_MAX => Ok(cost),
+        Some(_) => Err("must be an integer from 0 to 1000000000000"),
+    }
+}
+
+/// The cost of a gateway check: `?cost=<n>`, else `X-Keyward-Cost: <n>`, else 1. Anything but
+/// a whole number from 0 to 10^12 is `INVALID_QUERY`.
+pub(crate) fn requested_cost(query: Option<&str>, headers: &HeaderMap) -> Result<u64, ApiError> {
+    let from_query = query.filter(|q| q.contains("cost=")).and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(name, _)| name == "cost")
+            .map(|(_, value)| value.into_owned())
+    });
+    let text = match from_query {
+        Some(text) => Some(text),
+        None => headers
+            .get(COST_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_owned()),
+    };
+    let invalid = |reason| ApiError::invalid_query("cost", reason);
+    let given = text
+        .map(|t| {
+            t.parse::<u64>()
+                .map_err(|_| invalid("must be an integer from 0 to 1000000000000"))
+        })
+        .transpose()?;
+    cost(given).map_err(invalid)
+}
+
 /// The header a proxy may name the product with, instead of `?product=`.
 const PRODUCT_HEADER: HeaderName = HeaderName::from_static("x-keyward-product");
 

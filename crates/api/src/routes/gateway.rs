@@ -13,14 +13,16 @@ use keyward_core::error::CoreResult;
 use keyward_core::ids::ProductId;
 use keyward_core::model::text::LIST_MAX;
 use keyward_core::secret::PresentedSecret;
-use keyward_core::verify::{CacheMiss, Decision, KeySnapshot, Reason, VerifyRequest};
+use keyward_core::verify::{CacheMiss, Decision, KeySnapshot, Reason, UsageReport, VerifyRequest};
 use uuid::Uuid;
 
 use crate::client_ip;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::bearer_token;
 use crate::routes::check_request;
+use crate::routes::rate_limit_headers;
 use crate::trace::REQUEST_ID;
+use crate::views::usage::UsageView;
 use crate::views::{RefusedView, VerifyView};
 use crate::ApiState;
 
@@ -65,13 +67,15 @@ fn is_gateway_method(method: &Method) -> bool {
     params(
         ("scopes" = Option<String>, Query, description = "Required scopes, comma-separated (or header `X-Keyward-Scopes`)"),
         ("product" = Option<Uuid>, Query, description = "Product id the key must be `ACCEPTED` for (or header `X-Keyward-Product`)"),
+        ("cost" = Option<u64>, Query, description = "What the request costs against the key's limits and credits, 0 to 10^12 (default 1; or header `X-Keyward-Cost`)"),
         ("X-API-Key" = Option<String>, Header, description = "The key, when not sent as `Authorization: Bearer`"),
     ),
     responses(
-        (status = 200, description = "Valid; identity in `X-Keyward-Key-Id`, `X-Keyward-Owner`, `X-Keyward-Domain`, `X-Keyward-Roles`, `X-Keyward-Scopes`"),
+        (status = 200, description = "Valid; identity in `X-Keyward-Key-Id`, `X-Keyward-Owner`, `X-Keyward-Domain`, `X-Keyward-Roles`, `X-Keyward-Scopes`; for a key with limits `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`, with credits `X-Keyward-Credits-Remaining`"),
         (status = 400, description = "`product` is not a UUID, or `scopes` names more than 100 scopes (`INVALID_QUERY`)", body = ErrorBody),
         (status = 401, description = "No usable key (`MALFORMED`, `NOT_FOUND`, `DISABLED`, `EXPIRED`); reason in `X-Keyward-Reason`", body = RefusedView),
-        (status = 403, description = "A real key that may not do this (`IP_NOT_ALLOWED`, `INSUFFICIENT_SCOPE`, ...); reason in `X-Keyward-Reason`", body = RefusedView),
+        (status = 403, description = "A real key that may not do this (`IP_NOT_ALLOWED`, `NOT_SUBSCRIBED`, `INSUFFICIENT_SCOPE`); reason in `X-Keyward-Reason`", body = RefusedView),
+        (status = 429, description = "Over a rate limit (`RATE_LIMITED`) or a quota or the credits (`USAGE_EXCEEDED`); `Retry-After`, `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`, reason in `X-Keyward-Reason`", body = RefusedView),
         (status = 503, description = "The database is needed and unreachable", body = ErrorBody),
     ))]
 pub(crate) fn check(
@@ -95,6 +99,7 @@ pub(crate) struct PendingCheck {
     client_ip: Option<IpAddr>,
     scopes: Vec<String>,
     product: Option<ProductId>,
+    cost: u64,
 }
 
 /// The check, as far as it goes without the store, for a request from `peer` (the TCP peer;
@@ -120,22 +125,28 @@ fn check_cached(
         Ok(product) => product,
         Err(error) => return Ok(error.into_response()),
     };
+    let cost = match check_request::requested_cost(query, headers) {
+        Ok(cost) => cost,
+        Err(error) => return Ok(error.into_response()),
+    };
     let client_ip = peer.map(|peer| client_ip::resolve(peer, headers, &state.trusted_proxies));
     let verify = VerifyRequest {
         client_ip,
         required_scopes: &scopes,
         product,
+        cost,
     };
     match state
         .core
         .verify_cached(PresentedSecret::new(secret), &verify)
     {
-        Ok(decision) => Ok(answer(Ok(decision))),
+        Ok(decision) => Ok(answer(state, Ok(decision))),
         Err(miss) => Err(PendingCheck {
             miss,
             client_ip,
             scopes,
             product,
+            cost,
         }),
     }
 }
@@ -146,19 +157,63 @@ pub(crate) async fn finish(state: &ApiState, pending: PendingCheck) -> Response 
         client_ip: pending.client_ip,
         required_scopes: &pending.scopes,
         product: pending.product,
+        cost: pending.cost,
     };
-    answer(state.core.verify_uncached(pending.miss, &verify).await)
+    answer(
+        state,
+        state.core.verify_uncached(pending.miss, &verify).await,
+    )
 }
 
-fn answer(decision: CoreResult<Decision>) -> Response {
+fn answer(state: &ApiState, decision: CoreResult<Decision>) -> Response {
     match decision {
         Ok(Decision {
             reason: Reason::Valid,
             key: Some(key),
-        }) => identity(&key),
+            usage,
+        }) => {
+            let mut response = identity(&key);
+            if let Some(usage) = usage {
+                rate_limit_headers::add(response.headers_mut(), &usage, state.core.now(), None);
+            }
+            response
+        }
+        Ok(Decision {
+            reason: reason @ (Reason::RateLimited | Reason::UsageExceeded),
+            usage: Some(usage),
+            ..
+        }) => {
+            let mut response = too_many(reason, &usage);
+            rate_limit_headers::add(
+                response.headers_mut(),
+                &usage,
+                state.core.now(),
+                Some(reason),
+            );
+            response
+        }
         Ok(decision) => refusal(decision.reason),
         Err(error) => ApiError::from(error).into_response(),
     }
+}
+
+/// 429 with the reason and the limits' states (the body of `POST /v1/keys/verify`).
+fn too_many(reason: Reason, usage: &UsageReport) -> Response {
+    let view = RefusedView {
+        valid: false,
+        code: reason.as_str(),
+        usage: UsageView::from(usage),
+    };
+    let body = serde_json::to_vec(&view).unwrap_or_default();
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(REASON, HeaderValue::from_static(reason.as_str()));
+    response
 }
 
 /// `Authorization: Bearer <key>`, else `X-API-Key: <key>`.

@@ -13,6 +13,7 @@ use crate::field_schemas::{
     description_schema, name_schema, nullable_description_schema, nullable_tokens_schema,
     tokens_schema,
 };
+use crate::views::usage::{self, CreditsBody, QuotaBody, RateLimitBody};
 use crate::views::{key_state_schema, key_type_schema};
 
 /// One allowed client network: a CIDR (`10.0.0.0/8`) or a single address.
@@ -59,6 +60,15 @@ pub struct CreateKeyRequest {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
+    /// Rolling-window limits (at most 16).
+    #[serde(default)]
+    pub rate_limits: Option<Vec<RateLimitBody>>,
+    /// Calendar-window limits (at most 16).
+    #[serde(default)]
+    pub quotas: Option<Vec<QuotaBody>>,
+    /// A credit balance; absent or `null`: unlimited.
+    #[serde(default)]
+    pub credits: Option<CreditsBody>,
 }
 
 /// Fields to change; at least one. `"expires_at": null` removes the expiry and
@@ -92,6 +102,15 @@ pub struct UpdateKeyRequest {
     #[serde(default, deserialize_with = "super::nullable_json")]
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
+    /// Replaces the rate limits (`[]` removes them).
+    #[serde(default, deserialize_with = "super::not_null")]
+    pub rate_limits: Option<Vec<RateLimitBody>>,
+    /// Replaces the quotas (`[]` removes them).
+    #[serde(default, deserialize_with = "super::not_null")]
+    pub quotas: Option<Vec<QuotaBody>>,
+    /// Sets the balance (credits leased from the old one lapse); `null` removes it.
+    #[serde(default, deserialize_with = "super::nullable")]
+    pub credits: Option<Option<CreditsBody>>,
 }
 
 /// `POST /v1/keys/{id}/rotate`; the body may be left out.
@@ -159,6 +178,11 @@ impl TryFrom<CreateKeyRequest> for NewKey {
         if let Some(value) = body.metadata {
             key.metadata = Metadata::parse("metadata", value)?;
         }
+        key.limits = usage::limits(body.rate_limits, body.quotas)?;
+        key.credits = body
+            .credits
+            .map(|c| usage::credits(c, OffsetDateTime::now_utc()))
+            .transpose()?;
         Ok(key)
     }
 }
@@ -183,6 +207,15 @@ impl TryFrom<UpdateKeyRequest> for KeyPatch {
                 .map(|m| Metadata::parse("metadata", m))
                 .transpose()?,
             state: None,
+            rate_limits: body.rate_limits.map(usage::rate_limits).transpose()?,
+            quotas: body.quotas.map(usage::quotas).transpose()?,
+            credits: body
+                .credits
+                .map(|c| {
+                    c.map(|c| usage::credits(c, OffsetDateTime::now_utc()))
+                        .transpose()
+                })
+                .transpose()?,
         })
     }
 }

@@ -8,10 +8,12 @@ pub mod domains;
 pub mod gateway;
 pub mod health;
 mod key_bodies;
+pub mod key_credits;
 pub mod keys;
 pub mod operations;
 pub mod principals;
 pub mod products;
+mod rate_limit_headers;
 pub mod usage_plans;
 pub mod verify;
 
@@ -49,20 +51,19 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
-/// For PATCH bodies: an absent field is `None`, an explicit `null` is `Some(Value::Null)`.
-pub(crate) fn nullable_json<'de, D>(deserializer: D) -> Result<Option<serde_json::Value>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    serde_json::Value::deserialize(deserializer).map(Some)
-}
-
-/// For bodies where `null` means "clear": an absent field is `None` (with `#[serde(default)]`),
-/// an explicit `null` is `Some(None)`.
+/// For PATCH bodies: an absent field is `None`, an explicit `null` is `Some(None)`.
 pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// For PATCH bodies: an absent field is `None`, an explicit `null` is `Some(Value::Null)`.
+pub(crate) fn nullable_json<'de, D>(deserializer: D) -> Result<Option<serde_json::Value>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    serde_json::Value::deserialize(deserializer).map(Some)
 }

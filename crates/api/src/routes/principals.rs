@@ -14,6 +14,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, IdPath, JsonBody};
 use crate::field_schemas::{description_schema, name_schema, nullable_description_schema};
 use crate::list_query::ListParams;
+use crate::views::usage::{self, QuotaBody, RateLimitBody};
 use crate::views::{principal_kind_schema, ListView, PrincipalView};
 use crate::ApiState;
 
@@ -35,6 +36,12 @@ pub struct CreatePrincipalRequest {
     #[serde(default)]
     #[schema(value_type = Option<Uuid>)]
     pub domain_id: Option<String>,
+    /// Rate limits shared by all of the principal's keys (at most 16).
+    #[serde(default)]
+    pub rate_limits: Option<Vec<RateLimitBody>>,
+    /// Quotas shared by all of the principal's keys (at most 16).
+    #[serde(default)]
+    pub quotas: Option<Vec<QuotaBody>>,
 }
 
 /// Fields to change; at least one.
@@ -48,6 +55,12 @@ pub struct UpdatePrincipalRequest {
     #[serde(default, deserialize_with = "super::not_null")]
     #[schema(schema_with = description_schema)]
     pub description: Option<String>,
+    /// Replaces the rate limits (`[]` removes them).
+    #[serde(default, deserialize_with = "super::not_null")]
+    pub rate_limits: Option<Vec<RateLimitBody>>,
+    /// Replaces the quotas (`[]` removes them).
+    #[serde(default, deserialize_with = "super::not_null")]
+    pub quotas: Option<Vec<QuotaBody>>,
 }
 
 /// Create a principal.
@@ -68,6 +81,7 @@ pub async fn create(
         name: Name::parse("name", body.name)?,
         description: Description::parse("description", body.description.unwrap_or_default())?,
         external: body.external,
+        limits: usage::limits(body.rate_limits, body.quotas)?,
     };
     let principal = state.core.create_principal(&caller, input).await?;
     Ok((StatusCode::CREATED, Json(principal.into())))
@@ -141,6 +155,8 @@ pub async fn update(
             .description
             .map(|d| Description::parse("description", d))
             .transpose()?,
+        rate_limits: body.rate_limits.map(usage::rate_limits).transpose()?,
+        quotas: body.quotas.map(usage::quotas).transpose()?,
     };
     let principal = state.core.update_principal(&caller, id, patch).await?;
     Ok(Json(principal.into()))

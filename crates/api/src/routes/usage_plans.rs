@@ -9,15 +9,13 @@ use keyward_core::error::ValidationError;
 use keyward_core::ids::{DomainId, KeyId, ProductId, UsagePlanId};
 use keyward_core::model::{Description, Name, PlanCompat, PlanQuery};
 use keyward_core::service::{NewUsagePlan, UsagePlanPatch};
-use keyward_core::usage::Limits;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::nullable;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, IdPath, JsonBody};
-use crate::field_schemas::{name_schema, nullable_description_schema};
+use crate::field_schemas::{description_schema, name_schema, nullable_description_schema};
+use crate::views::usage::{self, QuotaBody, RateLimitBody};
 use crate::views::{ProductView, SubscriptionView, UsagePlanListView, UsagePlanView};
 use crate::ApiState;
 
@@ -29,15 +27,12 @@ pub struct CreateUsagePlanRequest {
     #[serde(default)]
     #[schema(schema_with = nullable_description_schema)]
     pub description: Option<String>,
-    /// `[{name, limit, period, burst?, mode?}]`: a rolling window (GCRA), e.g. `{"name": "rps",
-    /// "limit": 10, "period": "1s"}`.
+    /// Rate limits (at most 16), e.g. `{"name": "rps", "limit": 10, "period": "1s"}`.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub rate_limits: Option<Value>,
-    /// `[{name, limit, per, mode?}]`: a UTC calendar window, `per` one of `day` `week` `month`.
+    pub rate_limits: Option<Vec<RateLimitBody>>,
+    /// Quotas (at most 16): a UTC calendar window, `per` one of `day` `week` `month`.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub quotas: Option<Value>,
+    pub quotas: Option<Vec<QuotaBody>>,
     /// Default: the caller's domain.
     #[serde(default)]
     #[schema(value_type = Option<Uuid>)]
@@ -48,36 +43,27 @@ pub struct CreateUsagePlanRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUsagePlanRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
     #[schema(schema_with = name_schema)]
     pub name: Option<String>,
-    #[serde(default)]
-    #[schema(schema_with = nullable_description_schema)]
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(schema_with = description_schema)]
     pub description: Option<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub rate_limits: Option<Value>,
-    #[serde(default)]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub quotas: Option<Value>,
+    /// Replaces the rate limits (`[]` removes them).
+    #[serde(default, deserialize_with = "super::not_null")]
+    pub rate_limits: Option<Vec<RateLimitBody>>,
+    /// Replaces the quotas (`[]` removes them).
+    #[serde(default, deserialize_with = "super::not_null")]
+    pub quotas: Option<Vec<QuotaBody>>,
 }
 
 /// Sets (a plan id) or clears (`null`) a plan.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetUsagePlanRequest {
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "super::nullable")]
     #[schema(value_type = Option<Uuid>, required = true)]
     pub usage_plan_id: Option<Option<String>>,
-}
-
-/// `{"rate_limits": [...], "quotas": [...]}`, validated by the core's rules.
-fn limits(rate_limits: Option<Value>, quotas: Option<Value>) -> Result<Limits, ApiError> {
-    let value = json!({
-        "rate_limits": rate_limits.unwrap_or_else(|| json!([])),
-        "quotas": quotas.unwrap_or_else(|| json!([])),
-    });
-    Ok(Limits::from_json("limits", value)?)
 }
 
 fn plan_id(text: &str, field: &'static str) -> Result<UsagePlanId, ApiError> {
@@ -100,7 +86,7 @@ pub async fn create(
         domain: body.domain_id.as_deref().map(DomainId::parse).transpose()?,
         name: Name::parse("name", body.name)?,
         description: Description::parse("description", body.description.unwrap_or_default())?,
-        limits: limits(body.rate_limits, body.quotas)?,
+        limits: usage::limits(body.rate_limits, body.quotas)?,
         compat: PlanCompat::default(),
     };
     let plan = state.core.create_usage_plan(&caller, input).await?;
@@ -196,18 +182,14 @@ pub async fn update(
 ) -> Result<Json<UsagePlanView>, ApiError> {
     let new_limits = if body.rate_limits.is_some() || body.quotas.is_some() {
         // The part not given stays as it is.
-        let current = state.core.get_usage_plan(&caller, id).await?.limits;
-        let kept = |v: serde_json::Result<Value>| v.unwrap_or_else(|_| json!([]));
-        Some(limits(
-            Some(
-                body.rate_limits
-                    .unwrap_or_else(|| kept(serde_json::to_value(&current.rate_limits))),
-            ),
-            Some(
-                body.quotas
-                    .unwrap_or_else(|| kept(serde_json::to_value(&current.quotas))),
-            ),
-        )?)
+        let mut limits = state.core.get_usage_plan(&caller, id).await?.limits;
+        if let Some(rate) = body.rate_limits {
+            limits.rate_limits = usage::rate_limits(rate)?;
+        }
+        if let Some(quotas) = body.quotas {
+            limits.quotas = usage::quotas(quotas)?;
+        }
+        Some(limits)
     } else {
         None
     };

@@ -37,6 +37,11 @@ pub struct VerifyKeyRequest {
     #[serde(default)]
     #[schema(value_type = Option<Uuid>)]
     pub product: Option<String>,
+    /// What this request costs against the key's limits and credits: default 1; 0 checks
+    /// without spending (refused only if a request of cost 1 would be).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_u64)]
+    pub cost: Option<u64>,
 }
 
 /// Verify a key.
@@ -73,10 +78,13 @@ pub async fn verify(
         .map(ProductId::parse)
         .transpose()
         .map_err(|_| ValidationError::new("product", "must be a product id (UUID)"))?;
+    let cost =
+        check_request::cost(body.cost).map_err(|reason| ValidationError::new("cost", reason))?;
     let request = VerifyRequest {
         client_ip,
         required_scopes: &body.scopes,
         product,
+        cost,
     };
     let decision = state
         .core

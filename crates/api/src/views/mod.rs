@@ -8,6 +8,7 @@
 
 mod access_key;
 mod product;
+pub mod usage;
 mod usage_plan;
 
 pub use access_key::CreatedAccessKeyView;
@@ -109,6 +110,9 @@ pub struct PrincipalView {
     pub description: String,
     /// Created by an external authority: its keys cannot be managed through this API.
     pub external: bool,
+    /// Shared by all of this principal's keys.
+    pub rate_limits: Vec<usage::RateLimitBody>,
+    pub quotas: Vec<usage::QuotaBody>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -124,6 +128,8 @@ impl From<Principal> for PrincipalView {
             name: p.name.as_str().to_owned(),
             description: p.description.as_str().to_owned(),
             external: p.external,
+            rate_limits: usage::rate_limit_bodies(&p.limits),
+            quotas: usage::quota_bodies(&p.limits),
             created_at: utc(p.created_at),
             updated_at: utc(p.updated_at),
         }
@@ -192,6 +198,10 @@ pub struct KeyView {
     pub expires_at: Option<OffsetDateTime>,
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
+    pub rate_limits: Vec<usage::RateLimitBody>,
+    pub quotas: Vec<usage::QuotaBody>,
+    /// The balance now (refills due applied); `null`: no credits, unlimited.
+    pub credits: Option<usage::CreditsBody>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -218,6 +228,9 @@ impl From<ApiKey> for KeyView {
             allowed_cidrs: k.allowed_cidrs.iter().map(CidrView::from).collect(),
             expires_at: k.expires_at.map(utc),
             metadata: k.metadata.to_value(),
+            rate_limits: usage::rate_limit_bodies(&k.limits),
+            quotas: usage::quota_bodies(&k.limits),
+            credits: k.credits.as_ref().map(usage::CreditsBody::from),
             created_at: utc(k.created_at),
             updated_at: utc(k.updated_at),
             last_used_at: k.last_used_at.map(utc),
@@ -332,6 +345,9 @@ pub struct RefusedView {
     pub valid: bool,
     #[schema(schema_with = refusal_schema)]
     pub code: &'static str,
+    /// With `RATE_LIMITED` and `USAGE_EXCEEDED`: the limits' states.
+    #[serde(flatten)]
+    pub usage: usage::UsageView,
 }
 
 /// A valid key and its identity.
@@ -351,6 +367,9 @@ pub struct VerifiedView {
     /// The key's own expiry (`null`: none).
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
+    /// The key's limits and credits after this request, when it has any.
+    #[serde(flatten)]
+    pub usage: usage::UsageView,
 }
 
 fn boolean_schema(value: bool) -> utoipa::openapi::Object {
@@ -388,15 +407,27 @@ impl From<Reason> for RefusedView {
         Self {
             valid: false,
             code: reason.as_str(),
+            usage: usage::UsageView::default(),
         }
     }
 }
 
 impl From<&Decision> for VerifyView {
     fn from(decision: &Decision) -> Self {
+        let usage = decision
+            .usage
+            .as_deref()
+            .map(usage::UsageView::from)
+            .unwrap_or_default();
         let key = match (&decision.key, decision.is_valid()) {
             (Some(key), true) => key,
-            _ => return Self::refused(decision.reason),
+            _ => {
+                return Self::Refused(RefusedView {
+                    valid: false,
+                    code: decision.reason.as_str(),
+                    usage,
+                })
+            }
         };
         Self::Verified(VerifiedView {
             valid: true,
@@ -407,6 +438,7 @@ impl From<&Decision> for VerifyView {
             roles: key.roles.to_strings(),
             scopes: key.scopes.to_strings(),
             expires_at: key.expires_at.map(utc),
+            usage,
         })
     }
 }

@@ -7,6 +7,8 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::usage::{QuotaBody, RateLimitBody};
+
 /// A named set of rate limits and quotas, applied through products and subscriptions.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UsagePlanView {
@@ -14,12 +16,8 @@ pub struct UsagePlanView {
     pub domain_id: Uuid,
     pub name: String,
     pub description: String,
-    /// `[{name, limit, period, burst, mode?}]`, as sent.
-    #[schema(value_type = Vec<Object>)]
-    pub rate_limits: serde_json::Value,
-    /// `[{name, limit, per, mode?}]`, as sent.
-    #[schema(value_type = Vec<Object>)]
-    pub quotas: serde_json::Value,
+    pub rate_limits: Vec<RateLimitBody>,
+    pub quotas: Vec<QuotaBody>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -33,8 +31,13 @@ impl From<UsagePlan> for UsagePlanView {
             domain_id: p.domain.as_uuid(),
             name: p.name.as_str().to_owned(),
             description: p.description.as_str().to_owned(),
-            rate_limits: serde_json::to_value(&p.limits.rate_limits).unwrap_or_default(),
-            quotas: serde_json::to_value(&p.limits.quotas).unwrap_or_default(),
+            rate_limits: p
+                .limits
+                .rate_limits
+                .iter()
+                .map(RateLimitBody::from)
+                .collect(),
+            quotas: p.limits.quotas.iter().map(QuotaBody::from).collect(),
             created_at: p.created_at,
             updated_at: p.updated_at,
         }

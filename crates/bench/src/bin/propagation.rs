@@ -174,6 +174,7 @@ async fn measure(url: &str, changes: usize) -> anyhow::Result<Vec<Duration>> {
                 name: Name::parse("name", "bench")?,
                 description: Description::default(),
                 external: false,
+                limits: Default::default(),
             },
         )
         .await?

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use crate::error::ValidationError;
 use crate::ids::{DomainId, KeyId, OperationId, PrincipalId, ProductId};
 use crate::secret::SecretHash;
+use crate::usage::{Credits, Limits, UsageRules};
 pub use access_key::AccessKey;
 pub use cidr::AllowedCidr;
 pub use text::{Description, Metadata, Name, Token, TokenSet};
@@ -99,6 +100,9 @@ pub struct Principal {
     pub description: Description,
     /// Created by an external authority; its keys cannot be managed through the API.
     pub external: bool,
+    /// Rate limits and quotas shared by all of this principal's keys.
+    #[serde(flatten)]
+    pub limits: Limits,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -145,6 +149,20 @@ pub struct ApiKey {
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
     pub metadata: Metadata,
+    /// The key's own rate limits and quotas.
+    #[serde(flatten)]
+    pub limits: Limits,
+    /// The key's credit balance, if it has one (none: unlimited).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credits: Option<Credits>,
+    /// Bumped whenever `credits` is set, removed or refilled with `set`: the store writes the
+    /// balance through `update_key` only when this differs from what it holds, and a node's
+    /// credit lease of an older epoch lapses (`usage::credits`).
+    #[serde(skip)]
+    pub credits_epoch: i64,
+    /// The owner's and product plans' limits, read with the key; never written through it.
+    #[serde(skip)]
+    pub usage: UsageRules,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]

@@ -64,6 +64,7 @@ impl Keyward {
             name: name("root")?,
             description: Description::parse("description", "keyward's first administrator")?,
             external: false,
+            limits: crate::usage::Limits::default(),
             created_at: now,
             updated_at: now,
         };

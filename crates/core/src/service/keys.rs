@@ -15,6 +15,7 @@ use crate::model::{
 };
 use crate::query::{Cursor, KeyField, Page, Query, Value, Window};
 use crate::secret::SecretToken;
+use crate::usage::{Credits, Limits, Quota, RateLimit, UsageRules};
 
 /// Longest grace period a rotation may keep the old secret alive.
 pub const MAX_ROTATION_GRACE: Duration = Duration::days(365);
@@ -35,6 +36,8 @@ pub struct NewKey {
     pub allowed_cidrs: Vec<AllowedCidr>,
     pub expires_at: Option<OffsetDateTime>,
     pub metadata: Metadata,
+    pub limits: Limits,
+    pub credits: Option<Credits>,
 }
 
 impl NewKey {
@@ -51,6 +54,8 @@ impl NewKey {
             allowed_cidrs: Vec::new(),
             expires_at: None,
             metadata: Metadata::default(),
+            limits: Limits::default(),
+            credits: None,
         }
     }
 }
@@ -69,6 +74,11 @@ pub struct KeyPatch {
     pub expires_at: Option<Option<OffsetDateTime>>,
     pub metadata: Option<Metadata>,
     pub state: Option<KeyState>,
+    pub rate_limits: Option<Vec<RateLimit>>,
+    pub quotas: Option<Vec<Quota>>,
+    /// `Some(None)` removes the balance (unlimited); `Some(Some(_))` sets it, which starts a new
+    /// credit epoch (credits leased by nodes under the old balance lapse).
+    pub credits: Option<Option<Credits>>,
 }
 
 impl KeyPatch {
@@ -87,6 +97,9 @@ impl KeyPatch {
             && self.allowed_cidrs.is_none()
             && self.expires_at.is_none()
             && self.metadata.is_none()
+            && self.rate_limits.is_none()
+            && self.quotas.is_none()
+            && self.credits.is_none()
     }
 }
 
@@ -202,6 +215,11 @@ impl Keyward {
     ) -> CoreResult<(CreatedKey, Option<SecretToken>)> {
         let now = self.clock.now();
         let expires_at = check_expiry(input.expires_at, now)?;
+        input.limits.validate("limits")?;
+        let credits = input.credits.map(|c| Credits {
+            refilled_at: now,
+            ..c
+        });
         let (secret, info) = new_secret(SecretSlot::Primary, now, self.verifier.hasher());
         let mut secrets = vec![info];
         let second = secondary.then(|| {
@@ -222,6 +240,10 @@ impl Keyward {
             allowed_cidrs: input.allowed_cidrs,
             expires_at,
             metadata: input.metadata,
+            limits: input.limits,
+            credits,
+            credits_epoch: 0,
+            usage: UsageRules::default(),
             created_at: now,
             updated_at: now,
             last_used_at: None,
@@ -254,7 +276,7 @@ impl Keyward {
             .await?
             .ok_or(CoreError::NotFound(Entity::Key))?;
         caller.admin_of(key.domain, Entity::Key)?;
-        Ok(key)
+        Ok(self.present(key))
     }
 
     /// `get_key`, confined to `domain`: a key of another domain is "not found", as for faces
@@ -297,6 +319,7 @@ impl Keyward {
         query.validate()?;
         let mut items = self.store.list_keys(&query).await?;
         let next_cursor = next_cursor(&query, &mut items, key_sort_value);
+        let items = items.into_iter().map(|key| self.present(key)).collect();
         Ok(Page { items, next_cursor })
     }
 
@@ -349,7 +372,18 @@ impl Keyward {
             ("expires_at", patch.expires_at.is_some()),
             ("metadata", patch.metadata.is_some()),
             ("state", patch.state.is_some()),
+            ("rate_limits", patch.rate_limits.is_some()),
+            ("quotas", patch.quotas.is_some()),
+            ("credits", patch.credits.is_some()),
         ]);
+        let mut limits_check = Limits::default();
+        if let Some(v) = &patch.rate_limits {
+            limits_check.rate_limits = v.clone();
+        }
+        if let Some(v) = &patch.quotas {
+            limits_check.quotas = v.clone();
+        }
+        limits_check.validate("limits")?;
         self.change_key(
             caller,
             id,
@@ -389,6 +423,19 @@ impl Keyward {
                 }
                 if let Some(v) = patch.state {
                     key.state = v;
+                }
+                if let Some(v) = patch.rate_limits {
+                    key.limits.rate_limits = v;
+                }
+                if let Some(v) = patch.quotas {
+                    key.limits.quotas = v;
+                }
+                if let Some(v) = patch.credits {
+                    key.credits = v.map(|c| Credits {
+                        refilled_at: now,
+                        ..c
+                    });
+                    key.credits_epoch += 1;
                 }
                 Ok(None)
             },

@@ -3,6 +3,7 @@
 
 mod access_keys;
 mod bootstrap;
+mod credits;
 mod domains;
 mod dual_keys;
 mod keys;
@@ -164,13 +165,16 @@ impl Keyward {
     ) -> CoreResult<Arc<KeySnapshot>> {
         let request = VerifyRequest {
             client_ip,
-            required_scopes: &[],
-            product: None,
+            ..VerifyRequest::default()
         };
         let decision = self.verifier.verify(secret, request).await?;
         decision.key.ok_or_else(|| match decision.reason {
             Reason::IpNotAllowed => {
                 CoreError::Forbidden("this key may not be used from this address".into())
+            }
+            // A key's limits and credits apply to every use of it, management included.
+            Reason::RateLimited | Reason::UsageExceeded => {
+                CoreError::Forbidden("this key's usage limit is reached".into())
             }
             _ => CoreError::Unauthenticated,
         })

@@ -10,6 +10,7 @@ use crate::error::{CoreError, CoreResult, Entity, ValidationError};
 use crate::ids::{DomainId, PrincipalId};
 use crate::model::{Description, Name, Principal, PrincipalKind, TargetKind};
 use crate::query::{Page, PrincipalField, Query, Value};
+use crate::usage::{Limits, Quota, RateLimit};
 
 /// A principal to create. `domain: None` means the caller's home domain.
 #[derive(Debug, Clone)]
@@ -19,6 +20,7 @@ pub struct NewPrincipal {
     pub name: Name,
     pub description: Description,
     pub external: bool,
+    pub limits: Limits,
 }
 
 /// A partial update of a principal.
@@ -26,6 +28,8 @@ pub struct NewPrincipal {
 pub struct PrincipalPatch {
     pub name: Option<Name>,
     pub description: Option<Description>,
+    pub rate_limits: Option<Vec<RateLimit>>,
+    pub quotas: Option<Vec<Quota>>,
 }
 
 impl Keyward {
@@ -39,6 +43,7 @@ impl Keyward {
         if self.store.domain(domain).await?.is_none() {
             return Err(CoreError::NotFound(Entity::Domain));
         }
+        input.limits.validate("limits")?;
         let now = self.clock.now();
         let principal = Principal {
             id: PrincipalId::new(),
@@ -47,6 +52,7 @@ impl Keyward {
             name: input.name,
             description: input.description,
             external: input.external,
+            limits: input.limits,
             created_at: now,
             updated_at: now,
         };
@@ -116,7 +122,11 @@ impl Keyward {
         id: PrincipalId,
         patch: PrincipalPatch,
     ) -> CoreResult<Principal> {
-        if patch.name.is_none() && patch.description.is_none() {
+        if patch.name.is_none()
+            && patch.description.is_none()
+            && patch.rate_limits.is_none()
+            && patch.quotas.is_none()
+        {
             return Err(ValidationError::new("body", "names no field to change").into());
         }
         let mut principal = self.visible_principal(caller, id).await?;
@@ -124,6 +134,8 @@ impl Keyward {
         let metadata = changed_fields([
             ("name", patch.name.is_some()),
             ("description", patch.description.is_some()),
+            ("rate_limits", patch.rate_limits.is_some()),
+            ("quotas", patch.quotas.is_some()),
         ]);
         if let Some(name) = patch.name {
             principal.name = name;
@@ -131,6 +143,14 @@ impl Keyward {
         if let Some(description) = patch.description {
             principal.description = description;
         }
+        let limits_changed = patch.rate_limits.is_some() || patch.quotas.is_some();
+        if let Some(rate_limits) = patch.rate_limits {
+            principal.limits.rate_limits = rate_limits;
+        }
+        if let Some(quotas) = patch.quotas {
+            principal.limits.quotas = quotas;
+        }
+        principal.limits.validate("limits")?;
         let now = self.clock.now();
         principal.updated_at = now;
         let op = record(
@@ -146,6 +166,11 @@ impl Keyward {
             },
         );
         self.store.update_principal(&principal, &op).await?;
+        if limits_changed {
+            // Every cached snapshot of the owner's keys carries its limits (other nodes hear of
+            // it through the store's change feed).
+            self.verifier.forget_all();
+        }
         Ok(principal)
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::snapshot::KeySnapshot;
+use super::usage::UsageReport;
 
 /// Why a verification succeeded or failed. The wire names are stable API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -68,6 +69,9 @@ impl Reason {
 pub struct Decision {
     pub reason: Reason,
     pub key: Option<Arc<KeySnapshot>>,
+    /// The key's limits and credits after the request, when it has any (valid, or refused as
+    /// `RATE_LIMITED` / `USAGE_EXCEEDED`).
+    pub usage: Option<Box<UsageReport>>,
 }
 
 impl Decision {
@@ -76,6 +80,10 @@ impl Decision {
     }
 
     pub(crate) fn deny(reason: Reason) -> Self {
-        Self { reason, key: None }
+        Self {
+            reason,
+            key: None,
+            usage: None,
+        }
     }
 }

@@ -7,8 +7,10 @@
 //! being served for the stale window, even past that minute. Successful uses are recorded in the
 //! snapshot with two atomics and flushed to the store in batches by `Verifier::flush_last_used`.
 
+mod credits;
 mod decision;
 mod snapshot;
+mod usage;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -22,6 +24,9 @@ use time::OffsetDateTime;
 
 pub use decision::{Decision, Reason};
 pub use snapshot::KeySnapshot;
+pub use usage::{CreditsReport, UsageReport};
+
+use credits::CreditLedger;
 
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
@@ -32,20 +37,41 @@ use crate::store::{ChangeEvent, Store};
 use crate::usage::{Limiter, LocalLimiter};
 
 /// What a verification asks.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct VerifyRequest<'a> {
     pub client_ip: Option<IpAddr>,
     pub required_scopes: &'a [String],
     /// The product the request is for: the key must hold an `ACCEPTED` subscription to it.
     pub product: Option<ProductId>,
+    /// What the request costs against the key's limits and credits (default 1; 0 checks
+    /// without spending).
+    pub cost: u64,
 }
 
-/// What `Verifier::verify_cached` could not answer: the secret's hash, and the cached snapshot
-/// that is due for a reload (served if the store cannot be asked).
+impl Default for VerifyRequest<'_> {
+    fn default() -> Self {
+        Self {
+            client_ip: None,
+            required_scopes: &[],
+            product: None,
+            cost: 1,
+        }
+    }
+}
+
+/// What `Verifier::verify_cached` could not answer without waiting: the secret's hash and the
+/// cached snapshot that is due for a reload (served if the store cannot be asked), or a valid
+/// key whose usage must be charged where only an await reaches (Redis, the store's credits).
 #[derive(Debug)]
-pub struct CacheMiss {
-    hash: SecretHash,
-    stale: Option<Arc<KeySnapshot>>,
+pub struct CacheMiss(Miss);
+
+#[derive(Debug)]
+enum Miss {
+    Lookup {
+        hash: SecretHash,
+        stale: Option<Arc<KeySnapshot>>,
+    },
+    Usage(Arc<KeySnapshot>),
 }
 
 /// Cache sizing and lifetimes.
@@ -67,6 +93,9 @@ pub struct CacheSettings {
     /// How far behind the latest use a stored "last used" time may be: a key in constant use is
     /// written once per this, not once per flush (see `KeySnapshot::mark_used`).
     pub last_used_resolution: Duration,
+    /// The most credits of one key a node leases from the store at a time: what a crash of the
+    /// node can lose at most (never over-spend), and how many requests one store write serves.
+    pub credit_lease_max: u64,
 }
 
 impl Default for CacheSettings {
@@ -77,6 +106,7 @@ impl Default for CacheSettings {
             negative_ttl: Duration::from_secs(30),
             stale_window: Duration::from_secs(300),
             last_used_resolution: Duration::from_secs(60),
+            credit_lease_max: 100,
         }
     }
 }
@@ -128,6 +158,7 @@ pub struct Verifier {
     last_used_resolution: Duration,
     /// Counts rate limits and quotas (`usage`): this node's memory unless set otherwise.
     limiter: Arc<dyn Limiter>,
+    credits: CreditLedger,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -166,6 +197,7 @@ impl Verifier {
             negative_ttl: settings.negative_ttl,
             last_used_resolution: settings.last_used_resolution,
             limiter: Arc::new(LocalLimiter::default()),
+            credits: CreditLedger::new(settings.credit_lease_max),
         }
     }
 
@@ -225,14 +257,15 @@ impl Verifier {
                 snapshot: Some(stale),
                 ..
             }) => {
-                return Err(CacheMiss {
+                return Err(CacheMiss(Miss::Lookup {
                     hash,
                     stale: Some(stale),
-                })
+                }))
             }
-            _ => return Err(CacheMiss { hash, stale: None }),
+            _ => return Err(CacheMiss(Miss::Lookup { hash, stale: None })),
         };
-        Ok(self.decide_found(snapshot, request))
+        self.decide_found(snapshot, request)
+            .map_err(|snapshot| CacheMiss(Miss::Usage(snapshot)))
     }
 
     /// Asks the store what the cache could not answer. A stale entry is served if the store
@@ -242,21 +275,29 @@ impl Verifier {
         miss: CacheMiss,
         request: &VerifyRequest<'_>,
     ) -> CoreResult<Decision> {
-        let snapshot = match (self.load(miss.hash).await, miss.stale) {
-            (Err(CoreError::Unavailable), Some(stale)) => Some(stale),
-            (loaded, _) => loaded?,
+        let snapshot = match miss.0 {
+            Miss::Usage(snapshot) => return self.charge_later(snapshot, request).await,
+            Miss::Lookup { hash, stale } => match (self.load(hash).await, stale) {
+                (Err(CoreError::Unavailable), Some(stale)) => Some(stale),
+                (loaded, _) => loaded?,
+            },
         };
-        Ok(self.decide_found(snapshot, request))
+        match self.decide_found(snapshot, request) {
+            Ok(decision) => Ok(decision),
+            Err(snapshot) => self.charge_later(snapshot, request).await,
+        }
     }
 
+    /// The decision for a looked-up key, or the snapshot of a valid key whose usage needs an
+    /// await to charge.
     fn decide_found(
         &self,
         snapshot: Option<Arc<KeySnapshot>>,
         request: &VerifyRequest<'_>,
-    ) -> Decision {
+    ) -> Result<Decision, Arc<KeySnapshot>> {
         match snapshot {
             Some(snapshot) => self.decide(snapshot, request),
-            None => Decision::deny(Reason::NotFound),
+            None => Ok(Decision::deny(Reason::NotFound)),
         }
     }
 
@@ -344,7 +385,11 @@ impl Verifier {
         Ok(snapshot)
     }
 
-    fn decide(&self, snapshot: Arc<KeySnapshot>, request: &VerifyRequest<'_>) -> Decision {
+    fn decide(
+        &self,
+        snapshot: Arc<KeySnapshot>,
+        request: &VerifyRequest<'_>,
+    ) -> Result<Decision, Arc<KeySnapshot>> {
         let now = self.clock.now();
         let reason = if !snapshot.enabled {
             Reason::Disabled
@@ -360,13 +405,135 @@ impl Verifier {
             Reason::Valid
         };
         if reason != Reason::Valid {
-            return Decision::deny(reason);
+            return Ok(Decision::deny(reason));
         }
-        self.record_use(&snapshot, now);
+        let Some(usage) = &snapshot.usage else {
+            self.record_use(&snapshot, now);
+            return Ok(Decision {
+                reason,
+                key: Some(snapshot),
+                usage: None,
+            });
+        };
+        // Credits first, then every limit at once; a refusal by either charges nothing.
+        let credits = match &usage.credits {
+            Some(credits) => {
+                match self
+                    .credits
+                    .try_spend(snapshot.key_id, credits, request.cost, now)
+                {
+                    Some(report) => Some(report),
+                    None => return Err(snapshot),
+                }
+            }
+            None => None,
+        };
+        if credits.is_some_and(|c| c.exhausted) {
+            return Ok(self.conclude(snapshot, credits, Vec::new(), true, request.cost, now));
+        }
+        let charges = usage.charges(request.product, now);
+        let admission = if charges.is_empty() {
+            None
+        } else {
+            match self.limiter.try_charge(&charges, request.cost, now) {
+                Some(admission) => Some(admission),
+                None => {
+                    if credits.is_some() {
+                        self.credits.refund(snapshot.key_id, request.cost);
+                    }
+                    return Err(snapshot);
+                }
+            }
+        };
+        let (states, admitted) = admission.map_or((Vec::new(), true), |a| (a.states, a.admitted));
+        Ok(self.conclude(snapshot, credits, states, admitted, request.cost, now))
+    }
+
+    /// `decide`'s usage check for what only an await can charge: credits the lease does not
+    /// cover, limits counted elsewhere (Redis).
+    async fn charge_later(
+        &self,
+        snapshot: Arc<KeySnapshot>,
+        request: &VerifyRequest<'_>,
+    ) -> CoreResult<Decision> {
+        let now = self.clock.now();
+        let Some(usage) = &snapshot.usage else {
+            // Only a key with usage rules is ever handed here.
+            return Ok(Decision::deny(Reason::NotFound));
+        };
+        let credits = match &usage.credits {
+            Some(credits) => {
+                self.credits
+                    .spend(
+                        self.store.as_ref(),
+                        snapshot.key_id,
+                        credits,
+                        request.cost,
+                        now,
+                    )
+                    .await?
+            }
+            None => None,
+        };
+        if credits.is_some_and(|c| c.exhausted) {
+            return Ok(self.conclude(snapshot, credits, Vec::new(), true, request.cost, now));
+        }
+        let charges = usage.charges(request.product, now);
+        let (states, admitted) = if charges.is_empty() {
+            (Vec::new(), true)
+        } else {
+            let admission = self.limiter.charge(&charges, request.cost, now).await;
+            (admission.states, admission.admitted)
+        };
+        Ok(self.conclude(snapshot, credits, states, admitted, request.cost, now))
+    }
+
+    /// The decision once usage is charged: valid if the credits and every limit admitted. A
+    /// refusal by a limit gives the credits spent back.
+    fn conclude(
+        &self,
+        snapshot: Arc<KeySnapshot>,
+        credits: Option<CreditsReport>,
+        limits: Vec<crate::usage::LimitState>,
+        limits_admitted: bool,
+        cost: u64,
+        now: OffsetDateTime,
+    ) -> Decision {
+        let mut report = UsageReport::from_limits(limits);
+        report.credits = credits;
+        let credits_refused = credits.is_some_and(|c| c.exhausted);
+        if !limits_admitted && !credits_refused {
+            if let Some(c) = &mut report.credits {
+                self.credits.refund(snapshot.key_id, cost);
+                c.remaining = c.remaining.saturating_add(cost);
+            }
+        }
+        let reason = if limits_admitted && !credits_refused {
+            self.record_use(&snapshot, now);
+            Reason::Valid
+        } else if report.refused_by_rate() {
+            Reason::RateLimited
+        } else {
+            Reason::UsageExceeded
+        };
         Decision {
             reason,
-            key: Some(snapshot),
+            key: (reason == Reason::Valid).then_some(snapshot),
+            usage: Some(Box::new(report)),
         }
+    }
+
+    /// Credits leased by this node and not yet spent, for `key`.
+    pub fn credits_leased(&self, key: KeyId) -> u64 {
+        self.credits.leased(key)
+    }
+
+    /// Returns credit leases unused for `idle` to the store (`Duration::ZERO`: all, at
+    /// shutdown). Call it about once a second.
+    pub async fn return_credits(&self, idle: Duration) -> CoreResult<u64> {
+        self.credits
+            .return_idle(self.store.as_ref(), idle, self.clock.now())
+            .await
     }
 
     fn record_use(&self, snapshot: &Arc<KeySnapshot>, now: OffsetDateTime) {
@@ -410,6 +577,7 @@ impl Verifier {
 
     /// Drops every cached entry of `key` (call after any change to it, on this node).
     pub fn forget_key(&self, key: &ApiKey) {
+        self.credits.recheck(key.id);
         self.generation.fetch_add(1, Ordering::SeqCst);
         for secret in &key.secrets {
             self.cache.invalidate(&secret.hash);

@@ -9,6 +9,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use time::OffsetDateTime;
 
+use super::usage::SnapshotUsage;
 use crate::ids::{DomainId, KeyId, PrincipalId, ProductId};
 use crate::model::{cidr::canonical, ApiKey, KeyState, SecretInfo, TokenSet};
 
@@ -30,6 +31,8 @@ pub struct KeySnapshot {
     pub scopes: TokenSet,
     /// Products with an `ACCEPTED` subscription; a handful, so a linear scan beats hashing.
     pub products: Box<[ProductId]>,
+    /// Rate limits, quotas and credits to charge; `None` for a key without any.
+    pub usage: Option<Box<SnapshotUsage>>,
     /// Unix micros of the latest recorded use: the stored `last_used_at` when the snapshot was
     /// made (`NEVER_USED` if none), then each use recorded since; see `mark_used`.
     last_used_micros: AtomicI64,
@@ -68,6 +71,7 @@ impl KeySnapshot {
             roles: key.roles.clone(),
             scopes: key.scopes.clone(),
             products: key.products.clone().into_boxed_slice(),
+            usage: SnapshotUsage::of(key),
             last_used_micros: AtomicI64::new(key.last_used_at.map_or(NEVER_USED, unix_micros)),
             pending: AtomicBool::new(false),
             rendered: OnceLock::new(),
@@ -187,6 +191,10 @@ mod tests {
             allowed_cidrs: Vec::new(),
             expires_at: None,
             metadata: Metadata::default(),
+            limits: Default::default(),
+            credits: None,
+            credits_epoch: 0,
+            usage: Default::default(),
             created_at: at,
             updated_at: at,
             last_used_at,

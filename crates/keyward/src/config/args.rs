@@ -101,6 +101,11 @@ pub struct ServerArgs {
     #[arg(long, env = "KEYWARD_LAST_USED_RESOLUTION", value_name = "DURATION", value_parser = parse_duration)]
     pub last_used_resolution: Option<Duration>,
 
+    /// Most credits of one key this node leases from the stored balance at a time: what a crash
+    /// of the node can lose at most, and how many requests one store write serves [default: 100].
+    #[arg(long, env = "KEYWARD_CREDIT_LEASE", value_name = "CREDITS", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub credit_lease: Option<u64>,
+
     /// Most keys held by the verification cache [default: 1000000].
     #[arg(
         long,

@@ -17,6 +17,7 @@
 //! drain_timeout = "30s"
 //! flush_interval = "1s"
 //! last_used_resolution = "60s"
+//! credit_lease = 100
 //! log = "info"
 //!
 //! [cache]
@@ -65,6 +66,7 @@ pub struct FileConfig {
     pub flush_interval: Option<Duration>,
     #[serde(default, with = "serde_opt")]
     pub last_used_resolution: Option<Duration>,
+    pub credit_lease: Option<u64>,
     pub log: Option<String>,
     #[serde(default)]
     pub cache: FileCache,

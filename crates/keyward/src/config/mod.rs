@@ -209,6 +209,10 @@ impl Config {
                     .last_used_resolution
                     .or(file.last_used_resolution)
                     .unwrap_or(defaults.cache.last_used_resolution),
+                credit_lease_max: args
+                    .credit_lease
+                    .or(file.credit_lease)
+                    .unwrap_or(defaults.cache.credit_lease_max),
             },
             flush_interval: args
                 .flush_interval

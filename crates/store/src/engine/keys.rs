@@ -7,7 +7,7 @@ use keyward_core::secret::SecretHash;
 use keyward_core::store::StoreResult;
 use sea_query::{
     Alias, Asterisk, DeleteStatement, Expr, InsertStatement, LockType, Order, SelectStatement,
-    SimpleExpr, UpdateStatement,
+    SimpleExpr, UpdateStatement, Value,
 };
 use sqlx::error::ErrorKind;
 
@@ -16,9 +16,9 @@ use super::retry::retrying;
 use super::{Backend, SqlStore, Tx};
 use crate::error::{conflict, corrupt, db_error, violation};
 use crate::rows::{self, cidrs_json, token_set_json, Row};
-use crate::schema::{json, micros, opt_micros, ApiKeys, Dialect, KeySecrets, Stmt};
+use crate::schema::{json, micros, opt_micros, ApiKeys, Dialect, KeySecrets, Principals, Stmt};
 
-/// Keys per multi-row `INSERT` of a batch: 17 bound values a key row, so 100 keys stay well under
+/// Keys per multi-row `INSERT` of a batch: 22 bound values a key row, so 100 keys stay well under
 /// SQLite's 32,766 and PostgreSQL's 65,535 bound values (and a key's two secrets, 12 more).
 const KEYS_PER_STATEMENT: usize = 100;
 
@@ -59,7 +59,7 @@ fn secret_write_error(error: sqlx::Error) -> StoreError {
     }
 }
 
-/// The key, joined with its secrets (primary first), selected by `which`.
+/// The key, joined with its secrets (primary first) and its owner's limits, selected by `which`.
 pub(super) fn key_with_secrets(dialect: Dialect, which: SimpleExpr) -> Stmt {
     let secret = |column: KeySecrets| Expr::col((KeySecrets::Table, column));
     let mut select = SelectStatement::new();
@@ -70,10 +70,19 @@ pub(super) fn key_with_secrets(dialect: Dialect, which: SimpleExpr) -> Stmt {
         .expr_as(secret(KeySecrets::Hint), Alias::new("s_hint"))
         .expr_as(secret(KeySecrets::CreatedAt), Alias::new("s_created_at"))
         .expr_as(secret(KeySecrets::ExpiresAt), Alias::new("s_expires_at"))
+        .expr_as(
+            Expr::col((Principals::Table, Principals::Limits)),
+            Alias::new("owner_limits"),
+        )
         .from(ApiKeys::Table)
         .left_join(
             KeySecrets::Table,
             Expr::col((KeySecrets::Table, KeySecrets::KeyId)).equals((ApiKeys::Table, ApiKeys::Id)),
+        )
+        .left_join(
+            Principals::Table,
+            Expr::col((Principals::Table, Principals::Id))
+                .equals((ApiKeys::Table, ApiKeys::OwnerId)),
         )
         .and_where(which)
         .order_by((KeySecrets::Table, KeySecrets::Slot), Order::Asc);
@@ -154,6 +163,11 @@ async fn insert_key_rows(tx: &mut Tx, dialect: Dialect, keys: &[&ApiKey]) -> Sto
         ApiKeys::LastUsedAt,
         ApiKeys::LastRotatedAt,
         ApiKeys::Version,
+        ApiKeys::Limits,
+        ApiKeys::CreditsRemaining,
+        ApiKeys::CreditsRefill,
+        ApiKeys::CreditsRefilledAt,
+        ApiKeys::CreditsEpoch,
     ]);
     for key in keys {
         insert.values_panic([
@@ -174,11 +188,55 @@ async fn insert_key_rows(tx: &mut Tx, dialect: Dialect, keys: &[&ApiKey]) -> Sto
             opt_micros(key.last_used_at).into(),
             opt_micros(key.last_rotated_at).into(),
             key.version.into(),
+            json(key.limits.to_value()).into(),
+            credits_remaining(key).into(),
+            credits_refill(key).into(),
+            opt_micros(key.credits.map(|c| c.refilled_at)).into(),
+            key.credits_epoch.into(),
         ]);
     }
     tx.execute(dialect.build(&insert))
         .await
         .map_err(|e| key_write_error(e, first, "inserting a key"))?;
+    Ok(())
+}
+
+fn credits_remaining(key: &ApiKey) -> Value {
+    Value::BigInt(
+        key.credits
+            .map(|c| i64::try_from(c.remaining).unwrap_or(i64::MAX)),
+    )
+}
+
+fn credits_refill(key: &ApiKey) -> Value {
+    Value::Json(
+        key.credits
+            .and_then(|c| c.refill)
+            .and_then(|r| serde_json::to_value(r).ok())
+            .map(Box::new),
+    )
+}
+
+/// Writes the key's credit balance if its epoch is not the stored one: the balance was set or
+/// removed by this change. Otherwise the stored balance, which nodes lease from, stays as it is.
+async fn write_credits_if_set(tx: &mut Tx, dialect: Dialect, key: &ApiKey) -> StoreResult<()> {
+    let mut update = UpdateStatement::new();
+    update
+        .table(ApiKeys::Table)
+        .values([
+            (ApiKeys::CreditsRemaining, credits_remaining(key).into()),
+            (ApiKeys::CreditsRefill, credits_refill(key).into()),
+            (
+                ApiKeys::CreditsRefilledAt,
+                opt_micros(key.credits.map(|c| c.refilled_at)).into(),
+            ),
+            (ApiKeys::CreditsEpoch, key.credits_epoch.into()),
+        ])
+        .and_where(Expr::col(ApiKeys::Id).eq(dialect.uuid(key.id.as_uuid())))
+        .and_where(Expr::col(ApiKeys::CreditsEpoch).ne(key.credits_epoch));
+    tx.execute(dialect.build(&update))
+        .await
+        .map_err(|e| db_error(e, "setting a key's credits"))?;
     Ok(())
 }
 
@@ -310,6 +368,7 @@ impl<B: Backend> SqlStore<B> {
                     opt_micros(key.last_rotated_at).into(),
                 ),
                 (ApiKeys::Version, key.version.into()),
+                (ApiKeys::Limits, json(key.limits.to_value()).into()),
             ])
             .and_where(Expr::col(ApiKeys::Id).eq(dialect.uuid(key.id.as_uuid())))
             .and_where(Expr::col(ApiKeys::Version).eq(expected_version));
@@ -321,6 +380,7 @@ impl<B: Backend> SqlStore<B> {
         if changed == 0 {
             return Err(StoreError::Stale);
         }
+        write_credits_if_set(&mut tx, dialect, key).await?;
         let mut changed_hashes = remove_secrets(&mut tx, dialect, key.id).await?;
         insert_secrets(&mut tx, dialect, key).await?;
         insert_operation(&mut tx, dialect, op).await?;

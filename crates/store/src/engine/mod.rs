@@ -5,6 +5,7 @@
 //! row (`crate::rows`) and publishing a change (`Tx`) branch on the backend in their own place.
 
 mod access_keys;
+mod credits;
 mod domains;
 mod group_commit;
 mod keys;

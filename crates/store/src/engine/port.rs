@@ -16,6 +16,7 @@ use keyward_core::query::{
 };
 use keyward_core::secret::SecretHash;
 use keyward_core::store::{ChangeSink, Store, StoreResult};
+use keyward_core::usage::StoredCredits;
 use sea_query::{Asterisk, Expr, Order, SelectStatement};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -253,10 +254,12 @@ impl<B: Backend> Store for SqlStore<B> {
             .fetch_all(super::subscriptions::accepted_products_stmt(dialect, &ids))
             .await
             .map_err(|e| db_error(e, "loading the products of a page of keys"))?;
-        let mut products = super::subscriptions::fold_accepted(&product_rows)?;
+        let mut accepted = super::subscriptions::fold_accepted(&product_rows)?;
         for key in &mut keys {
             key.secrets = secrets.remove(&key.id.as_uuid()).unwrap_or_default();
-            key.products = products.remove(&key.id.as_uuid()).unwrap_or_default();
+            let found = accepted.remove(&key.id.as_uuid()).unwrap_or_default();
+            key.products = found.products;
+            key.usage.plans = found.plans;
         }
         // A read-only transaction has nothing to commit; dropping it rolls back.
         Ok(keys)
@@ -334,6 +337,20 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     // Products.
+
+    async fn key_credits(&self, key: KeyId) -> StoreResult<Option<StoredCredits>> {
+        self.key_credits_now(key).await
+    }
+
+    async fn swap_credits(
+        &self,
+        key: KeyId,
+        expected: &StoredCredits,
+        next: &StoredCredits,
+        op: Option<&Operation>,
+    ) -> StoreResult<bool> {
+        self.swap_credits_now(key, expected, next, op).await
+    }
 
     async fn insert_product(&self, product: &Product, op: &Operation) -> StoreResult<()> {
         retrying(Entity::Product, || self.insert_product_once(product, op)).await
@@ -461,13 +478,6 @@ impl<B: Backend> Store for SqlStore<B> {
             self.disassociate_stage_once(association, op)
         })
         .await
-    }
-
-    async fn applied_plans(
-        &self,
-        key: KeyId,
-    ) -> StoreResult<Vec<(ProductId, UsagePlanId, keyward_core::usage::Limits)>> {
-        self.applied_plans(key).await
     }
 
     async fn stage_associations(

@@ -3,14 +3,42 @@
 use keyward_core::error::{Entity, StoreError};
 use keyward_core::ids::PrincipalId;
 use keyward_core::model::{Operation, Principal};
+use keyward_core::secret::SecretHash;
 use keyward_core::store::StoreResult;
 use sea_query::{DeleteStatement, Expr, InsertStatement, SelectStatement, UpdateStatement};
 use sqlx::error::ErrorKind;
 
 use super::operations::insert_operation;
-use super::{Backend, SqlStore};
-use crate::error::{conflict, db_error, violation};
-use crate::schema::{micros, ApiKeys, Principals};
+use super::{Backend, SqlStore, Tx};
+use crate::error::{conflict, corrupt, db_error, violation};
+use crate::rows;
+use crate::schema::{json, micros, ApiKeys, Dialect, KeySecrets, Principals};
+
+/// The secret hashes of every key `owner` owns.
+async fn owned_key_hashes(
+    tx: &mut Tx,
+    dialect: Dialect,
+    owner: PrincipalId,
+) -> StoreResult<Vec<SecretHash>> {
+    let mut select = SelectStatement::new();
+    select
+        .column((KeySecrets::Table, KeySecrets::Hash))
+        .from(KeySecrets::Table)
+        .inner_join(
+            ApiKeys::Table,
+            Expr::col((ApiKeys::Table, ApiKeys::Id)).equals((KeySecrets::Table, KeySecrets::KeyId)),
+        )
+        .and_where(Expr::col((ApiKeys::Table, ApiKeys::OwnerId)).eq(dialect.uuid(owner.as_uuid())));
+    let found = tx
+        .fetch_all(dialect.build(&select))
+        .await
+        .map_err(|e| db_error(e, "listing a principal's keys"))?;
+    found
+        .iter()
+        .map(|row| rows::secret_hash(row, "hash"))
+        .collect::<anyhow::Result<_>>()
+        .map_err(corrupt)
+}
 
 fn name_taken(principal: &Principal) -> StoreError {
     conflict(
@@ -39,6 +67,7 @@ impl<B: Backend> SqlStore<B> {
                 Principals::Name,
                 Principals::Description,
                 Principals::External,
+                Principals::Limits,
                 Principals::CreatedAt,
                 Principals::UpdatedAt,
             ])
@@ -49,6 +78,7 @@ impl<B: Backend> SqlStore<B> {
                 principal.name.as_str().into(),
                 principal.description.as_str().into(),
                 principal.external.into(),
+                json(principal.limits.to_value()).into(),
                 micros(principal.created_at).into(),
                 micros(principal.updated_at).into(),
             ]);
@@ -83,6 +113,7 @@ impl<B: Backend> SqlStore<B> {
                     principal.description.as_str().into(),
                 ),
                 (Principals::External, principal.external.into()),
+                (Principals::Limits, json(principal.limits.to_value()).into()),
                 (Principals::UpdatedAt, micros(principal.updated_at).into()),
             ])
             .and_where(Expr::col(Principals::Id).eq(dialect.uuid(principal.id.as_uuid())));
@@ -98,6 +129,9 @@ impl<B: Backend> SqlStore<B> {
             return Err(StoreError::Stale);
         }
         insert_operation(&mut tx, dialect, op).await?;
+        // Every cached key of this principal carries its limits.
+        let hashes = owned_key_hashes(&mut tx, dialect, principal.id).await?;
+        tx.publish_key_change(&self.origin, &hashes).await?;
         tx.commit().await
     }
 

@@ -9,12 +9,18 @@ use keyward_core::ids::{KeyId, ProductId, UsagePlanId};
 use keyward_core::model::{ApiKey, Operation, Subscription, SubscriptionStatus};
 use keyward_core::secret::SecretHash;
 use keyward_core::store::StoreResult;
-use sea_query::{DeleteStatement, Expr, InsertStatement, Order, SelectStatement, UpdateStatement};
+use keyward_core::usage::{Limits, PlanLimits};
+use sea_query::{
+    Alias, DeleteStatement, Expr, Func, InsertStatement, JoinType, Order, SelectStatement,
+    UpdateStatement,
+};
 use sqlx::error::ErrorKind;
 use uuid::Uuid;
 
 use super::keys::lock_key;
 use super::operations::insert_operation;
+use super::products::Products;
+use super::usage_plans::UsagePlans;
 use super::{Backend, SqlStore, Tx};
 use crate::error::{corrupt, db_error, violation};
 use crate::rows::{self, Row};
@@ -31,36 +37,87 @@ pub(super) fn subscription_row(row: &Row) -> anyhow::Result<Subscription> {
     })
 }
 
-/// The accepted products of the keys `ids`, one statement.
+/// The accepted products of the keys `ids`, each with the usage plan in force for it (the
+/// subscription's own, else the product's; NULL when neither has one): one statement.
 pub(super) fn accepted_products_stmt(dialect: Dialect, ids: &[KeyId]) -> Stmt {
+    let plan_in_force = Func::coalesce([
+        Expr::col((Subscriptions::Table, Subscriptions::UsagePlanId)).into(),
+        Expr::col((Products::Table, Products::UsagePlanId)).into(),
+    ]);
     let mut select = SelectStatement::new();
     select
-        .columns([Subscriptions::KeyId, Subscriptions::ProductId])
-        .from(Subscriptions::Table)
-        .and_where(
-            Expr::col(Subscriptions::KeyId).is_in(ids.iter().map(|k| dialect.uuid(k.as_uuid()))),
+        .column((Subscriptions::Table, Subscriptions::KeyId))
+        .column((Subscriptions::Table, Subscriptions::ProductId))
+        .expr_as(
+            Expr::col((UsagePlans::Table, UsagePlans::Id)),
+            Alias::new("plan_id"),
         )
-        .and_where(Expr::col(Subscriptions::Status).eq(SubscriptionStatus::Accepted.as_str()))
-        .order_by(Subscriptions::ProductId, Order::Asc);
+        .expr_as(
+            Expr::col((UsagePlans::Table, UsagePlans::Limits)),
+            Alias::new("plan_limits"),
+        )
+        .from(Subscriptions::Table)
+        .join(
+            JoinType::InnerJoin,
+            Products::Table,
+            Expr::col((Products::Table, Products::Id))
+                .equals((Subscriptions::Table, Subscriptions::ProductId)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            UsagePlans::Table,
+            Expr::col((UsagePlans::Table, UsagePlans::Id)).eq(plan_in_force),
+        )
+        .and_where(
+            Expr::col((Subscriptions::Table, Subscriptions::KeyId))
+                .is_in(ids.iter().map(|k| dialect.uuid(k.as_uuid()))),
+        )
+        .and_where(
+            Expr::col((Subscriptions::Table, Subscriptions::Status))
+                .eq(SubscriptionStatus::Accepted.as_str()),
+        )
+        .order_by((Subscriptions::Table, Subscriptions::ProductId), Order::Asc);
     dialect.build(&select)
 }
 
+/// What one key is accepted for: its products, and the plans in force for those that have one.
+#[derive(Debug, Default)]
+pub(super) struct Accepted {
+    pub products: Vec<ProductId>,
+    pub plans: Vec<PlanLimits>,
+}
+
 /// The rows of `accepted_products_stmt`, grouped by key.
-pub(super) fn fold_accepted(found: &[Row]) -> StoreResult<HashMap<Uuid, Vec<ProductId>>> {
-    let mut by_key: HashMap<Uuid, Vec<ProductId>> = HashMap::new();
+pub(super) fn fold_accepted(found: &[Row]) -> StoreResult<HashMap<Uuid, Accepted>> {
+    let mut by_key: HashMap<Uuid, Accepted> = HashMap::new();
     for row in found {
-        let key = row.uuid("key_id").map_err(corrupt)?;
-        let product = row.uuid("product_id").map_err(corrupt)?;
-        by_key
-            .entry(key)
-            .or_default()
-            .push(ProductId::from_uuid(product));
+        let read = || -> anyhow::Result<(Uuid, ProductId, Option<PlanLimits>)> {
+            let product = ProductId::from_uuid(row.uuid("product_id")?);
+            let plan = match row.opt_uuid("plan_id")? {
+                Some(plan) => Some(PlanLimits {
+                    product,
+                    plan: UsagePlanId::from_uuid(plan),
+                    limits: Limits::from_stored(row.get("plan_limits")?),
+                }),
+                None => None,
+            };
+            Ok((row.uuid("key_id")?, product, plan))
+        };
+        let (key, product, plan) = read().map_err(corrupt)?;
+        let entry = by_key.entry(key).or_default();
+        entry.products.push(product);
+        entry.plans.extend(plan);
     }
     Ok(by_key)
 }
 
 /// Publishes the hashes of key `id`'s secrets in the caller's transaction.
-async fn publish_key(tx: &mut Tx, dialect: Dialect, origin: &str, id: KeyId) -> StoreResult<()> {
+pub(super) async fn publish_key(
+    tx: &mut Tx,
+    dialect: Dialect,
+    origin: &str,
+    id: KeyId,
+) -> StoreResult<()> {
     let mut select = SelectStatement::new();
     select
         .column(KeySecrets::Hash)
@@ -90,7 +147,8 @@ pub(super) fn which_subscription(
 }
 
 impl<B: Backend> SqlStore<B> {
-    /// Fills `key.products` (the verify path reads it through `key_by_secret_hash`).
+    /// Fills `key.products` and `key.usage.plans` (the verify path reads them through
+    /// `key_by_secret_hash`).
     pub(super) async fn with_products(&self, key: Option<ApiKey>) -> StoreResult<Option<ApiKey>> {
         let Some(mut key) = key else {
             return Ok(None);
@@ -99,9 +157,11 @@ impl<B: Backend> SqlStore<B> {
             .fetch_all(accepted_products_stmt(self.dialect(), &[key.id]))
             .await
             .map_err(|e| db_error(e, "loading a key's products"))?;
-        key.products = fold_accepted(&found)?
+        let accepted = fold_accepted(&found)?
             .remove(&key.id.as_uuid())
             .unwrap_or_default();
+        key.products = accepted.products;
+        key.usage.plans = accepted.plans;
         Ok(Some(key))
     }
 

@@ -3,8 +3,6 @@
 //! keys reads those keys' secret hashes in its transaction, publishes them like a key write
 //! (`Tx::publish_key_change`) and answers them, so the writing node forgets them too.
 
-use std::collections::HashMap;
-
 use keyward_core::error::{Entity, StoreError};
 use keyward_core::ids::{DomainId, KeyId, ProductId, UsagePlanId};
 use keyward_core::model::{
@@ -15,8 +13,8 @@ use keyward_core::secret::SecretHash;
 use keyward_core::store::StoreResult;
 use keyward_core::usage::Limits;
 use sea_query::{
-    Alias, Asterisk, Cond, DeleteStatement, Expr, Func, Iden, InsertStatement, IntoIden, JoinType,
-    LikeExpr, OnConflict, Order, SelectStatement, UpdateStatement,
+    Asterisk, Cond, DeleteStatement, Expr, Func, Iden, InsertStatement, IntoIden, LikeExpr,
+    OnConflict, Order, SelectStatement, UpdateStatement,
 };
 use sqlx::error::ErrorKind;
 
@@ -28,7 +26,7 @@ use super::{Backend, SqlStore, Tx};
 use crate::error::{conflict, corrupt, db_error, violation};
 use crate::query_sql::escape_like;
 use crate::rows::{self, Row};
-use crate::schema::{json, micros, Dialect, KeySecrets, Stmt, Subscriptions};
+use crate::schema::{json, micros, Dialect, KeySecrets, Subscriptions};
 
 #[derive(Iden, Clone, Copy)]
 pub(super) enum UsagePlans {
@@ -74,70 +72,6 @@ fn stage_row(row: &Row) -> anyhow::Result<StageAssociation> {
         usage_plan_id: UsagePlanId::from_uuid(row.uuid("usage_plan_id")?),
         created_at: row.time("created_at")?,
     })
-}
-
-/// The plan that applies to one key for one product it is `ACCEPTED` for.
-pub(super) type AppliedPlan = (ProductId, UsagePlanId, Limits);
-
-/// For the keys `ids`, the plan that applies per accepted product: the subscription's own, else
-/// the product's (products with neither are left out). One statement for any number of keys.
-pub(super) fn applied_plans_stmt(dialect: Dialect, ids: &[KeyId]) -> Stmt {
-    let plan_of = Func::coalesce([
-        Expr::col((Subscriptions::Table, Subscriptions::UsagePlanId)).into(),
-        Expr::col((Products::Table, Products::UsagePlanId)).into(),
-    ]);
-    let mut select = SelectStatement::new();
-    select
-        .column((Subscriptions::Table, Subscriptions::KeyId))
-        .column((Subscriptions::Table, Subscriptions::ProductId))
-        .expr_as(
-            Expr::col((UsagePlans::Table, UsagePlans::Id)),
-            Alias::new("plan_id"),
-        )
-        .column((UsagePlans::Table, UsagePlans::Limits))
-        .from(Subscriptions::Table)
-        .join(
-            JoinType::InnerJoin,
-            Products::Table,
-            Expr::col((Products::Table, Products::Id))
-                .equals((Subscriptions::Table, Subscriptions::ProductId)),
-        )
-        .join(
-            JoinType::InnerJoin,
-            UsagePlans::Table,
-            Expr::col((UsagePlans::Table, UsagePlans::Id)).eq(plan_of),
-        )
-        .and_where(
-            Expr::col((Subscriptions::Table, Subscriptions::KeyId))
-                .is_in(ids.iter().map(|k| dialect.uuid(k.as_uuid()))),
-        )
-        .and_where(
-            Expr::col((Subscriptions::Table, Subscriptions::Status))
-                .eq(SubscriptionStatus::Accepted.as_str()),
-        )
-        .order_by((Subscriptions::Table, Subscriptions::KeyId), Order::Asc)
-        .order_by((Subscriptions::Table, Subscriptions::ProductId), Order::Asc);
-    dialect.build(&select)
-}
-
-/// The rows of `applied_plans_stmt`, grouped by key.
-pub(super) fn fold_applied(found: &[Row]) -> StoreResult<HashMap<KeyId, Vec<AppliedPlan>>> {
-    let mut by_key: HashMap<KeyId, Vec<AppliedPlan>> = HashMap::new();
-    for row in found {
-        let read = || -> anyhow::Result<(KeyId, AppliedPlan)> {
-            Ok((
-                KeyId::from_uuid(row.uuid("key_id")?),
-                (
-                    ProductId::from_uuid(row.uuid("product_id")?),
-                    UsagePlanId::from_uuid(row.uuid("plan_id")?),
-                    Limits::from_stored(row.get("limits")?),
-                ),
-            ))
-        };
-        let (key, applied) = read().map_err(corrupt)?;
-        by_key.entry(key).or_default().push(applied);
-    }
-    Ok(by_key)
 }
 
 fn name_in_use(plan: &UsagePlan) -> StoreError {
@@ -609,14 +543,6 @@ impl<B: Backend> SqlStore<B> {
         };
         tx.commit().await?;
         Ok(hashes)
-    }
-
-    pub(super) async fn applied_plans(&self, key: KeyId) -> StoreResult<Vec<AppliedPlan>> {
-        let found = self
-            .fetch_all(applied_plans_stmt(self.dialect(), &[key]))
-            .await
-            .map_err(|e| db_error(e, "loading the plans that apply to a key"))?;
-        Ok(fold_applied(&found)?.remove(&key).unwrap_or_default())
     }
 
     pub(super) async fn stage_associations_of(

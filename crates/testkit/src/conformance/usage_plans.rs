@@ -52,6 +52,35 @@ async fn insert_plan(store: &Arc<dyn Store>, plan: &UsagePlan) {
         .expect("insert_usage_plan");
 }
 
+/// The plans in force for `key` as every key read carries them, checked to agree between `key`,
+/// `key_by_secret_hash` and `list_keys`.
+async fn plans_of(
+    store: &Arc<dyn Store>,
+    key: &keyward_core::model::ApiKey,
+) -> Vec<(keyward_core::ids::ProductId, UsagePlanId, Limits)> {
+    let read = store.key(key.id).await.expect("key").expect("exists");
+    let by_hash = store
+        .key_by_secret_hash(&key.secrets[0].hash)
+        .await
+        .expect("by hash")
+        .expect("exists");
+    let listed = store
+        .list_keys(&super::key_query(
+            key.domain,
+            keyward_core::query::Filter::default(),
+        ))
+        .await
+        .expect("list");
+    let in_list = listed.iter().find(|k| k.id == key.id).expect("listed");
+    assert_eq!(by_hash.usage.plans, read.usage.plans);
+    assert_eq!(in_list.usage.plans, read.usage.plans);
+    read.usage
+        .plans
+        .into_iter()
+        .map(|p| (p.product, p.plan, p.limits))
+        .collect()
+}
+
 fn query(domain: keyward_core::ids::DomainId, name: Option<&str>, offset: u64) -> PlanQuery {
     PlanQuery {
         domain,
@@ -227,6 +256,12 @@ pub async fn usage_plans_attach_and_detach(store: Arc<dyn Store>) {
         .expect("read")
         .expect("product");
     assert_eq!(read.usage_plan_id, Some(plan.id));
+    assert_eq!(
+        plans_of(&store, &accepted).await,
+        vec![(product.id, plan.id, plan.limits.clone())],
+        "the product's plan, for the accepted key only"
+    );
+    assert_eq!(plans_of(&store, &pending).await, vec![]);
 
     let touched = store
         .update_usage_plan(&plan, &plan_op(&plan, "usage_plan.update"))
@@ -245,12 +280,11 @@ pub async fn usage_plans_attach_and_detach(store: Arc<dyn Store>) {
         .expect("set subscription plan");
     assert!(accepted_hashes.iter().all(|h| touched.contains(h)));
     // The subscription's own plan wins over the product's; a pending key has none.
-    let applied = store.applied_plans(accepted.id).await.expect("applied");
-    assert_eq!(applied, vec![(product.id, own.id, own.limits.clone())]);
     assert_eq!(
-        store.applied_plans(pending.id).await.expect("applied"),
-        vec![]
+        plans_of(&store, &accepted).await,
+        vec![(product.id, own.id, own.limits.clone())]
     );
+    assert_eq!(plans_of(&store, &pending).await, vec![]);
     let sub = store
         .subscription(accepted.id, product.id)
         .await

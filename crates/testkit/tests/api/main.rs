@@ -25,5 +25,6 @@ mod products;
 mod rotation;
 mod schemathesis;
 mod tenancy;
+mod usage;
 mod usage_plans;
 mod verify;

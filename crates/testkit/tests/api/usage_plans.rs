@@ -264,3 +264,113 @@ async fn another_domains_plans_are_not_found() {
     assert_eq!(reply.status.as_u16(), 404, "{}", reply.body);
     assert_eq!(app.get(&theirs, &path).await.status.as_u16(), 200);
 }
+
+/// `GET /v1/auth?product=…` with `secret`: the status and the reason header.
+async fn auth_for(app: &TestApp, secret: &str, product: &str) -> (u16, String) {
+    let reply = app
+        .send(
+            app.gateway(Method::GET, &format!("/v1/auth?product={product}"))
+                .bearer_auth(secret),
+        )
+        .await;
+    let reason = reply
+        .headers
+        .get("x-keyward-reason")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (reply.status.as_u16(), reason)
+}
+
+async fn accept(app: &TestApp, token: &str, key: &str, product: &str) {
+    for status in ["REQUEST", "ACCEPTED"] {
+        let (code, body) = put(
+            app,
+            token,
+            &format!("/v1/keys/{key}/subscriptions/{product}"),
+            json!({ "status": status }),
+        )
+        .await;
+        assert_eq!(code, 200, "{body}");
+    }
+}
+
+fn per_day(name: &str, limit: u64) -> Value {
+    json!({"name": name, "quotas": [{"name": "day", "limit": limit, "per": "day"}]})
+}
+
+#[tokio::test]
+async fn a_products_plan_limits_its_accepted_keys_and_a_keys_own_plan_wins() {
+    let app = spawn_app().await;
+    let (_, token) = app.new_domain_admin(&unique("d")).await;
+    let three = id_of(
+        &app.post(&token, "/v1/usage-plans", per_day("three", 3))
+            .await
+            .expect_status(201),
+    );
+    let five = id_of(
+        &app.post(&token, "/v1/usage-plans", per_day("five", 5))
+            .await
+            .expect_status(201),
+    );
+    let product = id_of(
+        &app.post(
+            &token,
+            "/v1/products",
+            json!({"name": unique("p"), "usage_plan_id": three}),
+        )
+        .await
+        .expect_status(201),
+    );
+    let owner = id_of(&app.create_service_account(&token, &unique("svc")).await);
+    let plain = app.create_named_key(&token, &owner, "plain").await;
+    let vip = app.create_named_key(&token, &owner, "vip").await;
+    for key in [&plain, &vip] {
+        accept(&app, &token, &key.id, &product).await;
+    }
+    let (status, body) = put(
+        &app,
+        &token,
+        &format!("/v1/keys/{}/subscriptions/{product}/usage-plan", vip.id),
+        json!({ "usage_plan_id": five }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // The product's plan: three a day, then 429; each key counts on its own.
+    for _ in 0..3 {
+        assert_eq!(auth_for(&app, &plain.secret, &product).await.0, 200);
+    }
+    assert_eq!(
+        auth_for(&app, &plain.secret, &product).await,
+        (429, "USAGE_EXCEEDED".into())
+    );
+    // The key's own plan overrides the product's: five.
+    for _ in 0..5 {
+        assert_eq!(auth_for(&app, &vip.secret, &product).await.0, 200);
+    }
+    assert_eq!(auth_for(&app, &vip.secret, &product).await.0, 429);
+
+    // Changes apply at once: a bigger quota on the product's plan lets the first key on.
+    app.patch(
+        &token,
+        &format!("/v1/usage-plans/{three}"),
+        per_day("three", 4),
+    )
+    .await
+    .expect_status(200);
+    assert_eq!(auth_for(&app, &plain.secret, &product).await.0, 200);
+    assert_eq!(auth_for(&app, &plain.secret, &product).await.0, 429);
+    // Without the plan, the product no longer limits.
+    app.patch(
+        &token,
+        &format!("/v1/products/{product}"),
+        json!({"usage_plan_id": null}),
+    )
+    .await
+    .expect_status(200);
+    assert_eq!(auth_for(&app, &plain.secret, &product).await.0, 200);
+    // The next UTC day starts a new window.
+    app.clock.advance(time::Duration::days(1));
+    assert_eq!(auth_for(&app, &vip.secret, &product).await.0, 200);
+}

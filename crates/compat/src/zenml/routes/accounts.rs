@@ -41,6 +41,7 @@ pub async fn create(
         name: name("name", body.name)?,
         description: description("description", body.description)?,
         external: false,
+        limits: Default::default(),
     };
     let shown = input.name.as_str().to_owned();
     let principal = state
@@ -106,6 +107,7 @@ pub async fn update(
             .description
             .map(|d| description("description", Some(d)))
             .transpose()?,
+        ..PrincipalPatch::default()
     };
     if patch.name.is_none() && patch.description.is_none() {
         // ZenML answers an update that changes nothing with the account as it is.
