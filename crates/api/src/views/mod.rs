@@ -51,7 +51,14 @@ fn secret_slot_schema() -> utoipa::openapi::Object {
     enum_schema(SecretSlot::ALL.iter().map(|s| s.as_str()))
 }
 fn target_kind_schema() -> utoipa::openapi::Object {
-    enum_schema(["domain", "principal", "key", "product", "access_key", "usage_plan"])
+    enum_schema([
+        "domain",
+        "principal",
+        "key",
+        "product",
+        "access_key",
+        "usage_plan",
+    ])
 }
 
 fn utc(at: OffsetDateTime) -> OffsetDateTime {
