@@ -45,7 +45,7 @@ pub use keyward_edge::{client_ip, ApiState};
 pub use openapi::openapi;
 use routes::{
     access_keys, domains, health, key_credits, key_usage, keys, operations, principals, products,
-    verify,
+    usage_plans, verify,
 };
 
 /// The whole HTTP surface: /healthz, /readyz, /v1/... . Served through
@@ -91,7 +91,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/products", get(products::list).post(products::create))
         .route(
             "/v1/products/{id}",
-            get(products::get).delete(products::delete),
+            get(products::get)
+                .patch(usage_plans::set_product_plan)
+                .delete(products::delete),
         )
         .route(
             "/v1/keys/{id}/subscriptions",
@@ -100,6 +102,20 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/v1/keys/{id}/subscriptions/{product_id}",
             put(products::put_subscription).delete(products::delete_subscription),
+        )
+        .route(
+            "/v1/keys/{id}/subscriptions/{product_id}/usage-plan",
+            put(usage_plans::set_subscription_plan),
+        )
+        .route(
+            "/v1/usage-plans",
+            get(usage_plans::list).post(usage_plans::create),
+        )
+        .route(
+            "/v1/usage-plans/{id}",
+            get(usage_plans::get)
+                .patch(usage_plans::update)
+                .delete(usage_plans::delete),
         )
         .route("/v1/operations", get(operations::list))
         .route("/v1/operations/{id}", get(operations::get))

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
     access_keys, domains, gateway, health, key_credits, key_usage, keys, operations, principals,
-    products, verify,
+    products, usage_plans, verify,
 };
 
 #[derive(OpenApi)]
@@ -32,6 +32,8 @@ use crate::routes::{
         products::create, products::list, products::get, products::delete,
         products::list_subscriptions, products::put_subscription, products::delete_subscription,
         access_keys::create, access_keys::delete,
+        usage_plans::create, usage_plans::list, usage_plans::get, usage_plans::update,
+        usage_plans::delete, usage_plans::set_product_plan, usage_plans::set_subscription_plan,
     ),
     modifiers(&SecuritySchemes, &GatewayMethods, &PatchBodies, &SortParameters, &UsageGranularity),
     tags(
@@ -40,6 +42,7 @@ use crate::routes::{
         (name = "keys", description = "The key lifecycle"),
         (name = "operations", description = "The change log"),
         (name = "products", description = "API products and keys' subscriptions to them"),
+        (name = "usage plans", description = "Named rate limits and quotas, applied through products and subscriptions"),
         (name = "verification", description = "Checking keys: JSON and gateway forms"),
         (name = "health", description = "Probes and this document"),
     ),
@@ -109,6 +112,7 @@ impl Modify for PatchBodies {
             "UpdateDomainRequest",
             "UpdatePrincipalRequest",
             "UpdateKeyRequest",
+            "UpdateUsagePlanRequest",
         ] {
             if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
                 object.min_properties = Some(1);

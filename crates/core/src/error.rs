@@ -30,6 +30,7 @@ pub enum Entity {
     Product,
     Subscription,
     AccessKey,
+    UsagePlan,
 }
 
 impl Entity {
@@ -42,6 +43,7 @@ impl Entity {
             Entity::Product => "product",
             Entity::Subscription => "subscription",
             Entity::AccessKey => "access key",
+            Entity::UsagePlan => "usage plan",
         }
     }
 }

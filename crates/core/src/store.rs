@@ -15,16 +15,22 @@
 //!   secret hashes before and after) to `watch_changes` sinks on every other node, after commit
 //!   (the writing node's core forgets its own changes as the write returns);
 //! - `key`, `list_keys` and `key_by_secret_hash` fill `ApiKey::products` with the products the
-//!   key holds an `ACCEPTED` subscription to;
+//!   key holds an `ACCEPTED` subscription to, and `ApiKey::usage.plans` with the plan in force
+//!   for each of them that has one (the subscription's own, else the product's), in the same
+//!   statement;
+//! - a write that changes which limits apply to keys (a plan's limits, a product's or a
+//!   subscription's plan) answers the secret hashes of the keys it touched, and publishes them to
+//!   other nodes like a key write, so every node drops those keys' cached snapshots;
 //! - times keep microsecond precision; lists honour the `Query` exactly (filter, sort, window).
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::error::StoreError;
-use crate::ids::{DomainId, KeyId, OperationId, PrincipalId, ProductId};
+use crate::ids::{DomainId, KeyId, OperationId, PrincipalId, ProductId, UsagePlanId};
 use crate::model::{
-    AccessKey, ApiKey, Domain, Operation, Principal, Product, Subscription, SubscriptionStatus,
+    AccessKey, ApiKey, Domain, Operation, PlanQuery, Principal, Product, StageAssociation,
+    Subscription, SubscriptionStatus, UsagePlan,
 };
 use crate::query::{KeyField, OperationQuery, PrincipalField, Query};
 use crate::secret::SecretHash;
@@ -184,6 +190,63 @@ pub trait Store: Send + Sync + 'static {
         expected: SubscriptionStatus,
         op: &Operation,
     ) -> StoreResult<()>;
+
+    /// Inserts a usage plan; a name already used in its domain is `Conflict`.
+    async fn insert_usage_plan(&self, plan: &UsagePlan, op: &Operation) -> StoreResult<()>;
+    async fn usage_plan(&self, id: UsagePlanId) -> StoreResult<Option<UsagePlan>>;
+    /// A domain's plans ordered by id, narrowed by `name_contains`, after `after`, skipping
+    /// `offset`; up to `limit + 1` rows.
+    async fn list_usage_plans(&self, query: &PlanQuery) -> StoreResult<Vec<UsagePlan>>;
+    /// Counts the plans `list_usage_plans` would walk through (paging ignored).
+    async fn count_usage_plans(&self, query: &PlanQuery) -> StoreResult<u64>;
+    /// Rewrites a plan's name, description, limits and compat fields; `Stale` when gone,
+    /// `Conflict` on a name in use. Answers (and publishes) the secret hashes of every key the
+    /// plan applies to: `ACCEPTED` for a product with this plan and no plan of its own, or with
+    /// this plan on its subscription.
+    async fn update_usage_plan(
+        &self,
+        plan: &UsagePlan,
+        op: &Operation,
+    ) -> StoreResult<Vec<SecretHash>>;
+    /// Deletes a plan no product, subscription or stage association uses (`Conflict`
+    /// otherwise); `Stale` when gone.
+    async fn delete_usage_plan(&self, id: UsagePlanId, op: &Operation) -> StoreResult<()>;
+    /// Sets or clears a product's plan; `Stale` when the product is gone. Answers and publishes
+    /// the hashes of the keys `ACCEPTED` for the product.
+    async fn set_product_plan(
+        &self,
+        product: ProductId,
+        plan: Option<UsagePlanId>,
+        op: &Operation,
+    ) -> StoreResult<Vec<SecretHash>>;
+    /// Sets or clears one subscription's plan; `Stale` when there is no such subscription.
+    /// Answers and publishes the key's hashes.
+    async fn set_subscription_plan(
+        &self,
+        key: KeyId,
+        product: ProductId,
+        plan: Option<UsagePlanId>,
+        op: &Operation,
+    ) -> StoreResult<Vec<SecretHash>>;
+    /// Records an NCP stage association and sets the product's plan to its plan, in one
+    /// transaction. The same association twice is recorded once. Answers and publishes like
+    /// `set_product_plan`.
+    async fn associate_stage(
+        &self,
+        association: &StageAssociation,
+        op: &Operation,
+    ) -> StoreResult<Vec<SecretHash>>;
+    /// Removes an NCP stage association (`Stale` when it does not exist); when it was the
+    /// product's last association with that plan and the product still has that plan, clears
+    /// the product's plan. Answers and publishes like `set_product_plan`.
+    async fn disassociate_stage(
+        &self,
+        association: &StageAssociation,
+        op: &Operation,
+    ) -> StoreResult<Vec<SecretHash>>;
+    /// The recorded stage associations of these plans, ordered by plan, product, API, stage.
+    async fn stage_associations(&self, plans: &[UsagePlanId])
+        -> StoreResult<Vec<StageAssociation>>;
 
     /// Inserts an access key (its secret already sealed); an id in use is `Conflict`.
     async fn insert_access_key(&self, access_key: &AccessKey, op: &Operation) -> StoreResult<()>;

@@ -375,7 +375,7 @@ fn json_list(values: &[sea_query::Value]) -> anyhow::Result<sea_query::Value> {
 }
 
 /// Matches `%`, `_` and `\` literally under `ESCAPE '\'`.
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 4);
     for c in text.chars() {
         if matches!(c, '\\' | '%' | '_') {

@@ -52,6 +52,24 @@ impl Row {
         }
     }
 
+    /// A nullable id column.
+    pub(crate) fn opt_uuid(&self, column: &str) -> anyhow::Result<Option<Uuid>> {
+        match self {
+            Row::Sqlite(row) => {
+                let text: Option<String> = row
+                    .try_get(column)
+                    .with_context(|| format!("reading column `{column}`"))?;
+                text.map(|t| {
+                    Uuid::parse_str(&t).with_context(|| format!("column `{column}` is not a UUID"))
+                })
+                .transpose()
+            }
+            Row::Postgres(row) => row
+                .try_get(column)
+                .with_context(|| format!("reading column `{column}`")),
+        }
+    }
+
     pub(crate) fn time(&self, column: &str) -> anyhow::Result<OffsetDateTime> {
         from_micros(self.get(column)?)
     }

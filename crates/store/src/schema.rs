@@ -37,6 +37,7 @@ pub(crate) enum Subscriptions {
     KeyId,
     ProductId,
     Status,
+    UsagePlanId,
     CreatedAt,
     UpdatedAt,
 }
@@ -133,6 +134,15 @@ impl Dialect {
         match self {
             Dialect::Sqlite => Value::String(Some(Box::new(id.hyphenated().to_string()))),
             Dialect::Postgres => Value::Uuid(Some(Box::new(id))),
+        }
+    }
+
+    /// An optional id: NULL when `None`.
+    pub fn opt_uuid(self, id: Option<Uuid>) -> Value {
+        match (self, id) {
+            (_, Some(id)) => self.uuid(id),
+            (Dialect::Sqlite, None) => Value::String(None),
+            (Dialect::Postgres, None) => Value::Uuid(None),
         }
     }
 

@@ -9,7 +9,7 @@
 //! `products` (products, subscriptions and the accepted products a key carries), `stats`
 //! (group-by with counts and time extremes), `usage` (limits, the owner's limits on every key read,
 //! credits by compare-and-set), `metering` (metered counts that add up, go with their key and are
-//! pruned by age).
+//! pruned by age), `usage_plans` (plans, where they attach, and the keys each attachment touches).
 
 mod filters;
 mod keys;
@@ -20,6 +20,7 @@ mod paging;
 mod products;
 mod stats;
 mod usage;
+mod usage_plans;
 
 pub use filters::{
     filter_trees_combine_and_negate, id_and_enum_filters, largest_filters_run,
@@ -49,6 +50,7 @@ pub use products::{
 };
 pub use stats::aggregates_group_count_and_extremes;
 pub use usage::{credits_change_by_compare_and_set, usage_limits_round_trip};
+pub use usage_plans::{usage_plans_attach_and_detach, usage_plans_round_trip};
 
 use std::sync::Arc;
 

@@ -113,6 +113,8 @@ conformance!(
     subscription_writes_check_the_status,
     subscriptions_fill_key_products,
     keys_filter_by_their_subscription,
+    usage_plans_round_trip,
+    usage_plans_attach_and_detach,
     access_keys_round_trip,
     usage_limits_round_trip,
     credits_change_by_compare_and_set,

@@ -15,6 +15,7 @@ pub mod operations;
 pub mod principals;
 pub mod products;
 mod rate_limit_headers;
+pub mod usage_plans;
 pub mod verify;
 
 use serde::{Deserialize, Deserializer};

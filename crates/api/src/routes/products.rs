@@ -5,7 +5,7 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
-use keyward_core::ids::{DomainId, KeyId, ProductId};
+use keyward_core::ids::{DomainId, KeyId, ProductId, UsagePlanId};
 use keyward_core::model::{Description, Name, SubscriptionStatus};
 use keyward_core::service::NewProduct;
 use serde::Deserialize;
@@ -25,6 +25,10 @@ pub struct CreateProductRequest {
     #[serde(default)]
     #[schema(schema_with = nullable_description_schema)]
     pub description: Option<String>,
+    /// A usage plan of the same domain, applied to every key `ACCEPTED` for the product.
+    #[serde(default)]
+    #[schema(value_type = Option<Uuid>)]
+    pub usage_plan_id: Option<String>,
     /// Default: the caller's domain.
     #[serde(default)]
     #[schema(value_type = Option<Uuid>)]
@@ -55,6 +59,11 @@ pub async fn create(
         domain: body.domain_id.as_deref().map(DomainId::parse).transpose()?,
         name: Name::parse("name", body.name)?,
         description: Description::parse("description", body.description.unwrap_or_default())?,
+        usage_plan: body
+            .usage_plan_id
+            .as_deref()
+            .map(|id| UsagePlanId::parse(id).map_err(|_| ApiError::invalid_id("usage_plan_id")))
+            .transpose()?,
     };
     let product = state.core.create_product(&caller, input).await?;
     Ok((StatusCode::CREATED, Json(product.into())))

@@ -4,15 +4,17 @@
 //!
 //! This file holds the shared pieces (enum schemas, `ListView`) and the views of domains,
 //! principals, keys, operations and verification; `product.rs`, `access_key.rs`, `usage.rs`
-//! (limits and credits) and `usage_series.rs` (a key's metered usage) hold theirs.
+//! (limits and credits), `usage_series.rs` (a key's metered usage) and `usage_plan.rs` hold theirs.
 
 mod access_key;
 mod product;
 pub mod usage;
+mod usage_plan;
 mod usage_series;
 
 pub use access_key::CreatedAccessKeyView;
 pub use product::{ProductListView, ProductView, SubscriptionListView, SubscriptionView};
+pub use usage_plan::{UsagePlanListView, UsagePlanView};
 pub use usage_series::{UsageBucketView, UsageSeriesView};
 
 use keyward_core::model::{
@@ -49,7 +51,14 @@ fn secret_slot_schema() -> utoipa::openapi::Object {
     enum_schema(SecretSlot::ALL.iter().map(|s| s.as_str()))
 }
 fn target_kind_schema() -> utoipa::openapi::Object {
-    enum_schema(["domain", "principal", "key", "product"])
+    enum_schema([
+        "domain",
+        "principal",
+        "key",
+        "product",
+        "access_key",
+        "usage_plan",
+    ])
 }
 
 fn utc(at: OffsetDateTime) -> OffsetDateTime {

@@ -14,6 +14,8 @@ pub struct ProductView {
     pub domain_id: Uuid,
     pub name: String,
     pub description: String,
+    /// The plan applied to every key `ACCEPTED` for the product, unless its subscription has one.
+    pub usage_plan_id: Option<Uuid>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -27,6 +29,7 @@ impl From<Product> for ProductView {
             domain_id: p.domain.as_uuid(),
             name: p.name.as_str().to_owned(),
             description: p.description.as_str().to_owned(),
+            usage_plan_id: p.usage_plan_id.map(|id| id.as_uuid()),
             created_at: p.created_at,
             updated_at: p.updated_at,
         }
@@ -40,6 +43,8 @@ pub struct SubscriptionView {
     pub product_id: Uuid,
     /// `REQUEST`, `ACCEPTED`, `REJECTED`, `DENY` or `BLOCKED_REQUEST`.
     pub status: String,
+    /// This key's own plan for the product, overriding the product's.
+    pub usage_plan_id: Option<Uuid>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -52,6 +57,7 @@ impl From<Subscription> for SubscriptionView {
             key_id: s.key_id.as_uuid(),
             product_id: s.product_id.as_uuid(),
             status: s.status.as_str().to_owned(),
+            usage_plan_id: s.usage_plan_id.map(|id| id.as_uuid()),
             created_at: s.created_at,
             updated_at: s.updated_at,
         }

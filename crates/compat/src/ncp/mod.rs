@@ -8,16 +8,20 @@
 //!   `/api/v1` with a catch-all fallback; full static paths take precedence over it, and this
 //!   router adds no fallback of its own, so the two merge without clashing.
 //! - [`auth`]: the caller (a bearer keyward key) and the JSON body extractor.
-//! - [`keys`], [`products`]: the handlers. [`wire`]: NCP's bodies. [`error`]: [`NcpError`].
+//! - [`keys`], [`products`], [`usage_plans`]: the handlers. [`wire`], [`plan_wire`]: NCP's
+//!   bodies (`plan_wire` also maps `rateRps`/`dayQuotaRequest`/`monthQuotaRequest` to limits).
+//!   [`error`]: [`NcpError`].
 
 pub mod auth;
 pub mod error;
 pub mod keys;
+pub mod plan_wire;
 pub mod products;
+pub mod usage_plans;
 pub mod wire;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use axum::Router;
 use keyward_core::model::SubscriptionStatus;
 use keyward_core::query::MAX_OFFSET_PAGE_SIZE;
@@ -50,6 +54,29 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/api/v1/products/{product}/api-keys/{id}",
             patch(products::change_status),
+        )
+        .route(
+            "/api/v1/usage-plans",
+            get(usage_plans::list).post(usage_plans::create),
+        )
+        .route("/api/v1/usage-plans/search", post(usage_plans::search))
+        .route(
+            "/api/v1/usage-plans/{id}",
+            get(usage_plans::get)
+                .put(usage_plans::update)
+                .delete(usage_plans::delete),
+        )
+        .route(
+            "/api/v1/products/{product}/apis/{api}/stages/{stage}/associate-usage-plan",
+            post(usage_plans::associate),
+        )
+        .route(
+            "/api/v1/products/{product}/apis/{api}/stages/{stage}/disassociate-usage-plan",
+            post(usage_plans::disassociate),
+        )
+        .route(
+            "/api/v1/products/{product}/api-keys/{id}/stages/{stage}",
+            put(usage_plans::set_key_plan),
         )
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)

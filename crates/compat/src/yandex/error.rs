@@ -66,6 +66,7 @@ fn noun(entity: Entity) -> &'static str {
         Entity::Product => "product",
         Entity::Subscription => "subscription",
         Entity::AccessKey => "access key",
+        Entity::UsagePlan => "usage plan",
     }
 }
 

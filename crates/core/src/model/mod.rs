@@ -1,4 +1,5 @@
-//! The core's vocabulary: domains, principals, keys with their secrets, and operations.
+//! The core's vocabulary: domains, principals, keys with their secrets, operations, products
+//! and subscriptions (`product.rs`), usage plans (`usage_plan.rs`).
 
 mod access_key;
 pub mod chars;
@@ -53,7 +54,9 @@ macro_rules! wire_enum {
 pub(crate) use wire_enum;
 
 mod product;
+mod usage_plan;
 pub use product::{Product, Subscription, SubscriptionStatus, SUBSCRIPTION_TRANSITIONS};
+pub use usage_plan::{GatewayRef, PlanCompat, PlanQuery, StageAssociation, UsagePlan};
 
 wire_enum!(
     /// Who a principal is.
@@ -212,6 +215,7 @@ pub enum TargetKind {
     Key,
     Product,
     AccessKey,
+    UsagePlan,
 }
 
 impl TargetKind {
@@ -222,6 +226,7 @@ impl TargetKind {
             TargetKind::Key => "key",
             TargetKind::Product => "product",
             TargetKind::AccessKey => "access_key",
+            TargetKind::UsagePlan => "usage_plan",
         }
     }
 
@@ -232,9 +237,10 @@ impl TargetKind {
             "key" => Ok(Self::Key),
             "product" => Ok(Self::Product),
             "access_key" => Ok(Self::AccessKey),
+            "usage_plan" => Ok(Self::UsagePlan),
             _ => Err(ValidationError::new(
                 "target_kind",
-                "must be one of: domain principal key product access_key",
+                "must be one of: domain principal key product access_key usage_plan",
             )),
         }
     }

@@ -19,7 +19,7 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::ids::{DomainId, KeyId, ProductId};
+use crate::ids::{DomainId, KeyId, ProductId, UsagePlanId};
 use crate::model::{Description, Name};
 
 wire_enum!(
@@ -71,6 +71,9 @@ pub struct Product {
     pub domain: DomainId,
     pub name: Name,
     pub description: Description,
+    /// The plan whose limits apply to every key `ACCEPTED` for this product (unless the key's
+    /// subscription names its own).
+    pub usage_plan_id: Option<UsagePlanId>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -83,6 +86,8 @@ pub struct Subscription {
     pub key_id: KeyId,
     pub product_id: ProductId,
     pub status: SubscriptionStatus,
+    /// This key's own plan for this product, overriding the product's.
+    pub usage_plan_id: Option<UsagePlanId>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]

@@ -15,6 +15,7 @@ mod scopes;
 mod sessions;
 mod stats;
 mod usage;
+mod usage_plans;
 
 pub use access_keys::{CreatedAccessKey, SignedRequest};
 pub use bootstrap::Bootstrapped;
@@ -26,6 +27,7 @@ pub use principals::{NewPrincipal, PrincipalPatch};
 pub use products::NewProduct;
 pub use sessions::{Identity, Session};
 pub use usage::{Granularity, UsageBucket, UsageRange, MAX_DAILY_BUCKETS, MAX_HOURLY_BUCKETS};
+pub use usage_plans::{NewUsagePlan, StageRef, UsagePlanPatch};
 
 use std::sync::{Arc, OnceLock};
 

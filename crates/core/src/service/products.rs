@@ -8,7 +8,7 @@ use super::operations::{record, Change};
 use super::Keyward;
 use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult, Entity, StoreError};
-use crate::ids::{DomainId, KeyId, ProductId};
+use crate::ids::{DomainId, KeyId, ProductId, UsagePlanId};
 use crate::model::{
     ApiKey, Description, Name, Product, Subscription, SubscriptionStatus, TargetKind,
 };
@@ -20,6 +20,8 @@ pub struct NewProduct {
     pub domain: Option<DomainId>,
     pub name: Name,
     pub description: Description,
+    /// A plan of the same domain for every key `ACCEPTED` for the product.
+    pub usage_plan: Option<UsagePlanId>,
 }
 
 fn refused(from: Option<SubscriptionStatus>, to: &str) -> CoreError {
@@ -45,12 +47,14 @@ impl Keyward {
     pub async fn create_product(&self, caller: &Caller, input: NewProduct) -> CoreResult<Product> {
         let domain = input.domain.unwrap_or_else(|| caller.home_domain());
         let cap = caller.admin_of(domain, Entity::Domain)?;
+        self.plan_in(caller, domain, input.usage_plan).await?;
         let now = self.clock.now();
         let product = Product {
             id: ProductId::new(),
             domain,
             name: input.name,
             description: input.description,
+            usage_plan_id: input.usage_plan,
             created_at: now,
             updated_at: now,
         };
@@ -217,6 +221,7 @@ impl Keyward {
             key_id,
             product_id: product,
             status,
+            usage_plan_id: current.as_ref().and_then(|s| s.usage_plan_id),
             created_at: current.as_ref().map_or(now, |s| s.created_at),
             updated_at: now,
         };

@@ -18,6 +18,7 @@ mod retry;
 mod stats;
 mod subscriptions;
 mod usage;
+mod usage_plans;
 
 use std::future::Future;
 use std::sync::Arc;

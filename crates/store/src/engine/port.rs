@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use keyward_core::error::Entity;
-use keyward_core::ids::{DomainId, KeyId, OperationId, PrincipalId, ProductId};
+use keyward_core::ids::{DomainId, KeyId, OperationId, PrincipalId, ProductId, UsagePlanId};
 use keyward_core::model::{
-    AccessKey, ApiKey, Domain, Operation, Principal, Product, SecretInfo, Subscription,
-    SubscriptionStatus,
+    AccessKey, ApiKey, Domain, Operation, PlanQuery, Principal, Product, SecretInfo,
+    StageAssociation, Subscription, SubscriptionStatus, UsagePlan,
 };
 use keyward_core::query::{
     AggregateQuery, AggregateRow, KeyField, OperationQuery, PrincipalField, Query,
@@ -255,10 +255,12 @@ impl<B: Backend> Store for SqlStore<B> {
             .fetch_all(super::subscriptions::accepted_products_stmt(dialect, &ids))
             .await
             .map_err(|e| db_error(e, "loading the products of a page of keys"))?;
-        let mut products = super::subscriptions::fold_accepted(&product_rows)?;
+        let mut accepted = super::subscriptions::fold_accepted(&product_rows)?;
         for key in &mut keys {
             key.secrets = secrets.remove(&key.id.as_uuid()).unwrap_or_default();
-            key.products = products.remove(&key.id.as_uuid()).unwrap_or_default();
+            let found = accepted.remove(&key.id.as_uuid()).unwrap_or_default();
+            key.products = found.products;
+            key.usage.plans = found.plans;
         }
         // A read-only transaction has nothing to commit; dropping it rolls back.
         Ok(keys)
@@ -419,6 +421,90 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn delete_product(&self, id: ProductId, op: &Operation) -> StoreResult<()> {
         retrying(Entity::Product, || self.delete_product_once(id, op)).await
+    }
+
+    // Usage plans (`usage_plans.rs`).
+
+    async fn insert_usage_plan(&self, plan: &UsagePlan, op: &Operation) -> StoreResult<()> {
+        retrying(Entity::UsagePlan, || self.insert_usage_plan_once(plan, op)).await
+    }
+
+    async fn usage_plan(&self, id: UsagePlanId) -> StoreResult<Option<UsagePlan>> {
+        self.usage_plan_by_id(id).await
+    }
+
+    async fn list_usage_plans(&self, query: &PlanQuery) -> StoreResult<Vec<UsagePlan>> {
+        self.usage_plan_page(query).await
+    }
+
+    async fn count_usage_plans(&self, query: &PlanQuery) -> StoreResult<u64> {
+        self.usage_plan_count(query).await
+    }
+
+    async fn update_usage_plan(
+        &self,
+        plan: &UsagePlan,
+        op: &Operation,
+    ) -> StoreResult<Vec<SecretHash>> {
+        retrying(Entity::UsagePlan, || self.update_usage_plan_once(plan, op)).await
+    }
+
+    async fn delete_usage_plan(&self, id: UsagePlanId, op: &Operation) -> StoreResult<()> {
+        retrying(Entity::UsagePlan, || self.delete_usage_plan_once(id, op)).await
+    }
+
+    async fn set_product_plan(
+        &self,
+        product: ProductId,
+        plan: Option<UsagePlanId>,
+        op: &Operation,
+    ) -> StoreResult<Vec<SecretHash>> {
+        retrying(Entity::Product, || {
+            self.set_product_plan_once(product, plan, op)
+        })
+        .await
+    }
+
+    async fn set_subscription_plan(
+        &self,
+        key: KeyId,
+        product: ProductId,
+        plan: Option<UsagePlanId>,
+        op: &Operation,
+    ) -> StoreResult<Vec<SecretHash>> {
+        retrying(Entity::Subscription, || {
+            self.set_subscription_plan_once(key, product, plan, op)
+        })
+        .await
+    }
+
+    async fn associate_stage(
+        &self,
+        association: &StageAssociation,
+        op: &Operation,
+    ) -> StoreResult<Vec<SecretHash>> {
+        retrying(Entity::UsagePlan, || {
+            self.associate_stage_once(association, op)
+        })
+        .await
+    }
+
+    async fn disassociate_stage(
+        &self,
+        association: &StageAssociation,
+        op: &Operation,
+    ) -> StoreResult<Vec<SecretHash>> {
+        retrying(Entity::UsagePlan, || {
+            self.disassociate_stage_once(association, op)
+        })
+        .await
+    }
+
+    async fn stage_associations(
+        &self,
+        plans: &[UsagePlanId],
+    ) -> StoreResult<Vec<StageAssociation>> {
+        self.stage_associations_of(plans).await
     }
 
     // Subscriptions.

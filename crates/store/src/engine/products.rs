@@ -2,7 +2,7 @@
 //! them are in `subscriptions.rs`.
 
 use keyward_core::error::{Entity, StoreError};
-use keyward_core::ids::{DomainId, ProductId};
+use keyward_core::ids::{DomainId, ProductId, UsagePlanId};
 use keyward_core::model::{Description, Name, Operation, Product};
 use keyward_core::store::StoreResult;
 use sea_query::{DeleteStatement, Expr, Iden, InsertStatement, SelectStatement};
@@ -21,6 +21,7 @@ pub(super) enum Products {
     DomainId,
     Name,
     Description,
+    UsagePlanId,
     CreatedAt,
     UpdatedAt,
 }
@@ -31,6 +32,7 @@ pub(super) fn product_row(row: &Row) -> anyhow::Result<Product> {
         domain: DomainId::from_uuid(row.uuid("domain_id")?),
         name: Name::from_stored(row.get::<String>("name")?),
         description: Description::from_stored(row.get::<String>("description")?),
+        usage_plan_id: row.opt_uuid("usage_plan_id")?.map(UsagePlanId::from_uuid),
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
     })
@@ -51,6 +53,7 @@ impl<B: Backend> SqlStore<B> {
                 Products::DomainId,
                 Products::Name,
                 Products::Description,
+                Products::UsagePlanId,
                 Products::CreatedAt,
                 Products::UpdatedAt,
             ])
@@ -59,6 +62,9 @@ impl<B: Backend> SqlStore<B> {
                 dialect.uuid(product.domain.as_uuid()).into(),
                 product.name.as_str().into(),
                 product.description.as_str().into(),
+                dialect
+                    .opt_uuid(product.usage_plan_id.map(|p| p.as_uuid()))
+                    .into(),
                 micros(product.created_at).into(),
                 micros(product.updated_at).into(),
             ]);
@@ -73,9 +79,10 @@ impl<B: Backend> SqlStore<B> {
                         product.name
                     ),
                 ),
-                Some(ErrorKind::ForeignKeyViolation) => {
-                    conflict(Entity::Domain, "the product's domain does not exist")
-                }
+                Some(ErrorKind::ForeignKeyViolation) => conflict(
+                    Entity::Domain,
+                    "the product's domain or usage plan does not exist",
+                ),
                 _ => db_error(e, "inserting a product"),
             })?;
         insert_operation(&mut tx, dialect, op).await?;

@@ -5,16 +5,22 @@
 use std::collections::HashMap;
 
 use keyward_core::error::StoreError;
-use keyward_core::ids::{KeyId, ProductId};
+use keyward_core::ids::{KeyId, ProductId, UsagePlanId};
 use keyward_core::model::{ApiKey, Operation, Subscription, SubscriptionStatus};
 use keyward_core::secret::SecretHash;
 use keyward_core::store::StoreResult;
-use sea_query::{DeleteStatement, Expr, InsertStatement, Order, SelectStatement, UpdateStatement};
+use keyward_core::usage::{Limits, PlanLimits};
+use sea_query::{
+    Alias, DeleteStatement, Expr, Func, InsertStatement, JoinType, Order, SelectStatement,
+    UpdateStatement,
+};
 use sqlx::error::ErrorKind;
 use uuid::Uuid;
 
 use super::keys::lock_key;
 use super::operations::insert_operation;
+use super::products::Products;
+use super::usage_plans::UsagePlans;
 use super::{Backend, SqlStore, Tx};
 use crate::error::{corrupt, db_error, violation};
 use crate::rows::{self, Row};
@@ -25,35 +31,82 @@ pub(super) fn subscription_row(row: &Row) -> anyhow::Result<Subscription> {
         key_id: KeyId::from_uuid(row.uuid("key_id")?),
         product_id: ProductId::from_uuid(row.uuid("product_id")?),
         status: SubscriptionStatus::parse(&row.get::<String>("status")?)?,
+        usage_plan_id: row.opt_uuid("usage_plan_id")?.map(UsagePlanId::from_uuid),
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
     })
 }
 
-/// The accepted products of the keys `ids`, one statement.
+/// The accepted products of the keys `ids`, each with the usage plan in force for it (the
+/// subscription's own, else the product's; NULL when neither has one): one statement.
 pub(super) fn accepted_products_stmt(dialect: Dialect, ids: &[KeyId]) -> Stmt {
+    let plan_in_force = Func::coalesce([
+        Expr::col((Subscriptions::Table, Subscriptions::UsagePlanId)).into(),
+        Expr::col((Products::Table, Products::UsagePlanId)).into(),
+    ]);
     let mut select = SelectStatement::new();
     select
-        .columns([Subscriptions::KeyId, Subscriptions::ProductId])
-        .from(Subscriptions::Table)
-        .and_where(
-            Expr::col(Subscriptions::KeyId).is_in(ids.iter().map(|k| dialect.uuid(k.as_uuid()))),
+        .column((Subscriptions::Table, Subscriptions::KeyId))
+        .column((Subscriptions::Table, Subscriptions::ProductId))
+        .expr_as(
+            Expr::col((UsagePlans::Table, UsagePlans::Id)),
+            Alias::new("plan_id"),
         )
-        .and_where(Expr::col(Subscriptions::Status).eq(SubscriptionStatus::Accepted.as_str()))
-        .order_by(Subscriptions::ProductId, Order::Asc);
+        .expr_as(
+            Expr::col((UsagePlans::Table, UsagePlans::Limits)),
+            Alias::new("plan_limits"),
+        )
+        .from(Subscriptions::Table)
+        .join(
+            JoinType::InnerJoin,
+            Products::Table,
+            Expr::col((Products::Table, Products::Id))
+                .equals((Subscriptions::Table, Subscriptions::ProductId)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            UsagePlans::Table,
+            Expr::col((UsagePlans::Table, UsagePlans::Id)).eq(plan_in_force),
+        )
+        .and_where(
+            Expr::col((Subscriptions::Table, Subscriptions::KeyId))
+                .is_in(ids.iter().map(|k| dialect.uuid(k.as_uuid()))),
+        )
+        .and_where(
+            Expr::col((Subscriptions::Table, Subscriptions::Status))
+                .eq(SubscriptionStatus::Accepted.as_str()),
+        )
+        .order_by((Subscriptions::Table, Subscriptions::ProductId), Order::Asc);
     dialect.build(&select)
 }
 
+/// What one key is accepted for: its products, and the plans in force for those that have one.
+#[derive(Debug, Default)]
+pub(super) struct Accepted {
+    pub products: Vec<ProductId>,
+    pub plans: Vec<PlanLimits>,
+}
+
 /// The rows of `accepted_products_stmt`, grouped by key.
-pub(super) fn fold_accepted(found: &[Row]) -> StoreResult<HashMap<Uuid, Vec<ProductId>>> {
-    let mut by_key: HashMap<Uuid, Vec<ProductId>> = HashMap::new();
+pub(super) fn fold_accepted(found: &[Row]) -> StoreResult<HashMap<Uuid, Accepted>> {
+    let mut by_key: HashMap<Uuid, Accepted> = HashMap::new();
     for row in found {
-        let key = row.uuid("key_id").map_err(corrupt)?;
-        let product = row.uuid("product_id").map_err(corrupt)?;
-        by_key
-            .entry(key)
-            .or_default()
-            .push(ProductId::from_uuid(product));
+        let read = || -> anyhow::Result<(Uuid, ProductId, Option<PlanLimits>)> {
+            let product = ProductId::from_uuid(row.uuid("product_id")?);
+            let plan = match row.opt_uuid("plan_id")? {
+                Some(plan) => Some(PlanLimits {
+                    product,
+                    plan: UsagePlanId::from_uuid(plan),
+                    limits: Limits::from_stored(row.get("plan_limits")?),
+                }),
+                None => None,
+            };
+            Ok((row.uuid("key_id")?, product, plan))
+        };
+        let (key, product, plan) = read().map_err(corrupt)?;
+        let entry = by_key.entry(key).or_default();
+        entry.products.push(product);
+        entry.plans.extend(plan);
     }
     Ok(by_key)
 }
@@ -94,7 +147,8 @@ pub(super) fn which_subscription(
 }
 
 impl<B: Backend> SqlStore<B> {
-    /// Fills `key.products` (the verify path reads it through `key_by_secret_hash`).
+    /// Fills `key.products` and `key.usage.plans` (the verify path reads them through
+    /// `key_by_secret_hash`).
     pub(super) async fn with_products(&self, key: Option<ApiKey>) -> StoreResult<Option<ApiKey>> {
         let Some(mut key) = key else {
             return Ok(None);
@@ -103,9 +157,11 @@ impl<B: Backend> SqlStore<B> {
             .fetch_all(accepted_products_stmt(self.dialect(), &[key.id]))
             .await
             .map_err(|e| db_error(e, "loading a key's products"))?;
-        key.products = fold_accepted(&found)?
+        let accepted = fold_accepted(&found)?
             .remove(&key.id.as_uuid())
             .unwrap_or_default();
+        key.products = accepted.products;
+        key.usage.plans = accepted.plans;
         Ok(Some(key))
     }
 
@@ -139,6 +195,7 @@ impl<B: Backend> SqlStore<B> {
                         Subscriptions::KeyId,
                         Subscriptions::ProductId,
                         Subscriptions::Status,
+                        Subscriptions::UsagePlanId,
                         Subscriptions::CreatedAt,
                         Subscriptions::UpdatedAt,
                     ])
@@ -146,6 +203,9 @@ impl<B: Backend> SqlStore<B> {
                         dialect.uuid(key.as_uuid()).into(),
                         dialect.uuid(product.as_uuid()).into(),
                         subscription.status.as_str().into(),
+                        dialect
+                            .opt_uuid(subscription.usage_plan_id.map(|p| p.as_uuid()))
+                            .into(),
                         micros(subscription.created_at).into(),
                         micros(subscription.updated_at).into(),
                     ]);

@@ -11,18 +11,19 @@ use keyward_core::store::Store;
 
 use super::{at, base_time, insert_key, key_op, key_query, name, new_key, op, tenant};
 
-fn new_product(domain: keyward_core::ids::DomainId, product_name: &str) -> Product {
+pub(super) fn new_product(domain: keyward_core::ids::DomainId, product_name: &str) -> Product {
     Product {
         id: ProductId::new(),
         domain,
         name: name(product_name),
         description: Description::default(),
+        usage_plan_id: None,
         created_at: base_time(),
         updated_at: at(1),
     }
 }
 
-async fn insert_product(store: &Arc<dyn Store>, product: &Product) {
+pub(super) async fn insert_product(store: &Arc<dyn Store>, product: &Product) {
     let record = op(
         product.domain,
         "product.create",
@@ -35,7 +36,7 @@ async fn insert_product(store: &Arc<dyn Store>, product: &Product) {
         .expect("insert_product");
 }
 
-fn subscription(
+pub(super) fn subscription(
     key: &keyward_core::model::ApiKey,
     product: &Product,
     status: SubscriptionStatus,
@@ -44,6 +45,7 @@ fn subscription(
         key_id: key.id,
         product_id: product.id,
         status,
+        usage_plan_id: None,
         created_at: base_time(),
         updated_at: at(5),
     }

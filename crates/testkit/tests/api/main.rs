@@ -27,4 +27,5 @@ mod schemathesis;
 mod tenancy;
 mod usage;
 mod usage_metering;
+mod usage_plans;
 mod verify;

@@ -7,6 +7,7 @@
 mod keys;
 mod signing;
 mod subscriptions;
+mod usage_plans;
 
 use keyward_testkit::app::{spawn_app, TestApp};
 use keyward_testkit::fixtures::unique;

@@ -34,13 +34,13 @@ fn the_test_signer_matches_the_known_answer_vector() {
     );
 }
 
-struct Signer {
+pub(super) struct Signer {
     access_key: String,
     secret: String,
 }
 
 /// A domain admin with an access key for its own key; `(app, admin token, signer)`.
-async fn setup() -> (TestApp, String, Signer) {
+pub(super) async fn setup() -> (TestApp, String, Signer) {
     let app = spawn_app().await;
     let admin = app.new_domain_admin_full(&unique("d")).await;
     let created = app
@@ -59,13 +59,13 @@ async fn setup() -> (TestApp, String, Signer) {
     (app, admin.token, signer)
 }
 
-fn now_millis(app: &TestApp) -> i64 {
+pub(super) fn now_millis(app: &TestApp) -> i64 {
     (app.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// Sends `method uri` signed over `signed_uri` at `timestamp`.
 #[allow(clippy::too_many_arguments)]
-async fn send_signed(
+pub(super) async fn send_signed(
     app: &TestApp,
     signer: &Signer,
     method: Method,
