@@ -304,13 +304,13 @@ async fn check_charged(
             ("plain", None) => println!("usage check: a plain key answers without RateLimit-* headers"),
             ("plain", Some(_)) => eprintln!("warning: a plain key answered RateLimit-* headers: the plain scenario measured limited keys"),
             (_, Some((limit, remaining))) if remaining < limit => println!(
-                "usage check: a key with a {kind} limit answers RateLimit-Limit {limit}, RateLimit-Remaining {remaining} (charged)"
+                "usage check: a key whose limit is {kind} answers RateLimit-Limit {limit}, RateLimit-Remaining {remaining} (charged)"
             ),
             (_, Some((limit, remaining))) => eprintln!(
-                "warning: a key with a {kind} limit answers RateLimit-Limit {limit}, RateLimit-Remaining {remaining}: its request was not charged"
+                "warning: a key whose limit is {kind} answers RateLimit-Limit {limit}, RateLimit-Remaining {remaining}: its request was not charged"
             ),
             (_, None) => eprintln!(
-                "warning: a key with a {kind} limit answered without RateLimit-* headers: its scenario measured no limit"
+                "warning: a key whose limit is {kind} answered without RateLimit-* headers: its scenario measured no limit"
             ),
         }
     }
