@@ -6,63 +6,50 @@
 //! its window has ended. Counters live only in memory: a restart starts them afresh (documented;
 //! use Redis to keep them across restarts and share them between nodes).
 
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use moka::sync::Cache;
-use moka::Expiry;
 use time::OffsetDateTime;
 
 use super::counter::{self, Counter};
 use super::limiter::{Admission, Charge, CounterId, LimitState, Limiter, Rule};
 
-/// The most counters kept; past it the least recently used are forgotten first.
+/// The most counters kept; past it, counters that forgetting changes nothing for go first, then
+/// any (a forgotten counter starts afresh: documented as a bound on memory, not on admission).
 pub const LOCAL_COUNTERS_MAX: u64 = 10_000_000;
+
+/// Shards of the counter map: a charge locks one shard briefly to find its counters.
+const SHARDS: usize = 64;
 
 struct Slot {
     counter: Mutex<Option<Counter>>,
-    /// Unix seconds after which the counter is whole again (or its window over).
+    /// Unix seconds after which the counter is whole again (or its window over): from then on
+    /// forgetting it changes nothing.
     forget_after: AtomicI64,
 }
 
-struct SlotExpiry;
-
-impl SlotExpiry {
-    fn remaining(slot: &Slot) -> Option<Duration> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let left = slot
-            .forget_after
-            .load(Ordering::Relaxed)
-            .saturating_sub(now);
-        // A minute of margin: the deadline moves with every charge, read only here.
-        Some(Duration::from_secs(
-            u64::try_from(left.max(0)).unwrap_or(0) + 60,
-        ))
-    }
+/// One shard: its counters, and the size at which it is next swept of counters forgetting
+/// changes nothing for (twice its size after the last sweep): memory stays within about twice
+/// the live counters, and a sweep costs a constant per insert, amortised.
+#[derive(Default)]
+struct ShardMap {
+    counters: HashMap<CounterId, Arc<Slot>>,
+    next_sweep: usize,
 }
 
-impl Expiry<CounterId, Arc<Slot>> for SlotExpiry {
-    fn expire_after_create(&self, _: &CounterId, slot: &Arc<Slot>, _: Instant) -> Option<Duration> {
-        Self::remaining(slot)
-    }
+type Shard = Mutex<ShardMap>;
 
-    fn expire_after_read(
-        &self,
-        _: &CounterId,
-        slot: &Arc<Slot>,
-        _: Instant,
-        _: Option<Duration>,
-        _: Instant,
-    ) -> Option<Duration> {
-        Self::remaining(slot)
-    }
-}
+const SWEEP_MIN: usize = 1024;
 
 /// Counters in memory: exact on one node, at the cost of a map lookup and a lock per limit.
 pub struct LocalLimiter {
-    counters: Cache<CounterId, Arc<Slot>>,
+    shards: Box<[Shard]>,
+    /// Most counters per shard before it is swept.
+    shard_max: usize,
+    hasher: RandomState,
     /// Divides every limit: a node that stands in for a shared limiter it cannot reach counts
     /// its share, `limit / divisor` (at least 1).
     divisor: u64,
@@ -71,7 +58,7 @@ pub struct LocalLimiter {
 impl std::fmt::Debug for LocalLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LocalLimiter")
-            .field("counters", &self.counters.entry_count())
+            .field("counters", &self.len())
             .finish()
     }
 }
@@ -90,22 +77,38 @@ impl LocalLimiter {
     /// A limiter that admits `limit / divisor` of every limit: one node's share of a limit
     /// shared by `divisor` nodes.
     pub fn with_share(max_counters: u64, divisor: u64) -> Self {
+        let per_shard = usize::try_from(max_counters / SHARDS as u64).unwrap_or(usize::MAX);
         Self {
-            counters: Cache::builder()
-                .max_capacity(max_counters)
-                .expire_after(SlotExpiry)
-                .build(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            shard_max: per_shard.max(1),
+            hasher: RandomState::new(),
             divisor: divisor.max(1),
         }
     }
 
-    fn slot(&self, id: &CounterId) -> Arc<Slot> {
-        self.counters.get_with_by_ref(id, || {
-            Arc::new(Slot {
-                counter: Mutex::new(None),
-                forget_after: AtomicI64::new(0),
-            })
-        })
+    fn slot(&self, id: &CounterId, now_secs: i64) -> Arc<Slot> {
+        let shard = &self.shards[(self.hasher.hash_one(id) as usize) % SHARDS];
+        let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = shard.counters.get(id) {
+            return Arc::clone(slot);
+        }
+        let size = shard.counters.len();
+        if size >= shard.next_sweep.max(SWEEP_MIN) || size >= self.shard_max {
+            // Forget what forgetting changes nothing for; past the cap, anything.
+            shard
+                .counters
+                .retain(|_, slot| slot.forget_after.load(Ordering::Relaxed) > now_secs);
+            if shard.counters.len() >= self.shard_max {
+                shard.counters.clear();
+            }
+            shard.next_sweep = shard.counters.len() * 2;
+        }
+        let slot = Arc::new(Slot {
+            counter: Mutex::new(None),
+            forget_after: AtomicI64::new(0),
+        });
+        shard.counters.insert(id.clone(), Arc::clone(&slot));
+        slot
     }
 
     fn share(&self, rule: &Rule) -> Rule {
@@ -139,7 +142,7 @@ impl LocalLimiter {
         order.dedup_by(|a, b| charges[*a].counter == charges[*b].counter);
         let slots: Vec<(usize, Arc<Slot>)> = order
             .iter()
-            .map(|&i| (i, self.slot(&charges[i].counter)))
+            .map(|&i| (i, self.slot(&charges[i].counter, now.unix_timestamp())))
             .collect();
         let mut guards: Vec<(usize, &Slot, MutexGuard<'_, Option<Counter>>)> = slots
             .iter()
@@ -171,7 +174,7 @@ impl LocalLimiter {
                 if let Some(next) = verdict.next {
                     **guard = Some(next);
                     slot.forget_after
-                        .store(verdict.reset_at.unix_timestamp(), Ordering::Relaxed);
+                        .store(verdict.reset_at.unix_timestamp() + 1, Ordering::Relaxed);
                 }
             }
             states[*i] = Some(LimitState {
@@ -205,7 +208,10 @@ impl LocalLimiter {
 
     /// How many counters are held.
     pub fn len(&self) -> u64 {
-        self.counters.entry_count()
+        self.shards
+            .iter()
+            .map(|shard| shard.lock().map_or(0, |s| s.counters.len() as u64))
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -227,6 +233,8 @@ impl Limiter for LocalLimiter {
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
+
+    use std::time::Duration;
 
     use super::*;
     use crate::ids::{KeyId, PrincipalId};
