@@ -16,6 +16,27 @@ pub(crate) fn is_oversized(key: &str) -> bool {
     key.len() > MAX_KEY_BYTES
 }
 
+/// The value of query parameter `name`, else of `header` (trimmed): how a gateway check names
+/// what it asks. Parses the query only when it can hold `name`.
+fn query_or_header(
+    query: Option<&str>,
+    name: &str,
+    headers: &HeaderMap,
+    header: &HeaderName,
+) -> Option<String> {
+    let from_query = query.filter(|q| q.contains(name)).and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    });
+    from_query.or_else(|| {
+        headers
+            .get(header)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_owned())
+    })
+}
+
 /// The header a proxy may name a request's cost with, instead of `?cost=`.
 const COST_HEADER: HeaderName = HeaderName::from_static("x-keyward-cost");
 
@@ -31,18 +52,7 @@ pub(crate) fn cost(given: Option<u64>) -> Result<u64, &'static str> {
 /// The cost of a gateway check: `?cost=<n>`, else `X-Keyward-Cost: <n>`, else 1. Anything but
 /// a whole number from 0 to 10^12 is `INVALID_QUERY`.
 pub(crate) fn requested_cost(query: Option<&str>, headers: &HeaderMap) -> Result<u64, ApiError> {
-    let from_query = query.filter(|q| q.contains("cost=")).and_then(|q| {
-        form_urlencoded::parse(q.as_bytes())
-            .find(|(name, _)| name == "cost")
-            .map(|(_, value)| value.into_owned())
-    });
-    let text = match from_query {
-        Some(text) => Some(text),
-        None => headers
-            .get(COST_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim().to_owned()),
-    };
+    let text = query_or_header(query, "cost", headers, &COST_HEADER);
     let invalid = |reason| ApiError::invalid_query("cost", reason);
     let given = text
         .map(|t| {
@@ -62,18 +72,7 @@ pub(crate) fn requested_product(
     query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Option<ProductId>, ApiError> {
-    let from_query = query.filter(|q| q.contains("product=")).and_then(|q| {
-        form_urlencoded::parse(q.as_bytes())
-            .find(|(name, _)| name == "product")
-            .map(|(_, value)| value.into_owned())
-    });
-    let text = match from_query {
-        Some(text) => Some(text),
-        None => headers
-            .get(PRODUCT_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim().to_owned()),
-    };
+    let text = query_or_header(query, "product", headers, &PRODUCT_HEADER);
     text.map(|t| {
         ProductId::parse(&t).map_err(|_| ApiError::invalid_query("product", "must be a UUID"))
     })
