@@ -172,13 +172,7 @@ pub fn limits(
 
 pub fn credits(body: CreditsBody, now: OffsetDateTime) -> Result<Credits, ValidationError> {
     let refill = body.refill.map(|r| read("credits", r)).transpose()?;
-    if body.remaining > keyward_core::usage::limits::AMOUNT_MAX {
-        return Err(ValidationError::new(
-            "credits",
-            "remaining: must be at most 1000000000000",
-        ));
-    }
-    Ok(Credits::new(body.remaining, refill, now))
+    Credits::parse(body.remaining, refill, now)
 }
 
 /// A rate limit as shown.

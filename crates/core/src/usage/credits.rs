@@ -77,6 +77,21 @@ impl CreditsOp {
 }
 
 impl Credits {
+    /// A balance from input: `remaining` at most [`AMOUNT_MAX`], like every amount.
+    pub fn parse(
+        remaining: u64,
+        refill: Option<Refill>,
+        now: OffsetDateTime,
+    ) -> Result<Self, ValidationError> {
+        if remaining > AMOUNT_MAX {
+            return Err(ValidationError::new(
+                "credits",
+                format!("remaining: must be at most {AMOUNT_MAX}"),
+            ));
+        }
+        Ok(Self::new(remaining, refill, now))
+    }
+
     pub fn new(remaining: u64, refill: Option<Refill>, now: OffsetDateTime) -> Self {
         Self {
             remaining: remaining.min(AMOUNT_MAX),
