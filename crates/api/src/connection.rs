@@ -80,6 +80,7 @@ impl hyper::service::Service<Request> for ConnectionService {
             &self.state,
             Some(self.peer.ip()),
             request.method(),
+            request.uri().path(),
             request.uri().query(),
             request.headers(),
         );

@@ -47,6 +47,8 @@ error_codes! {
     MalformedJson => "MALFORMED_JSON", BAD_REQUEST;
     InvalidQuery => "INVALID_QUERY", BAD_REQUEST;
     InvalidId => "INVALID_ID", BAD_REQUEST;
+    /// A header is unreadable or contradicts another (the original request a gateway reports).
+    InvalidRequest => "INVALID_REQUEST", BAD_REQUEST;
     Unauthenticated => "UNAUTHENTICATED", UNAUTHORIZED;
     Forbidden => "FORBIDDEN", FORBIDDEN;
     NotFound => "NOT_FOUND", NOT_FOUND;
@@ -116,6 +118,11 @@ impl ApiError {
     pub fn validation(error: ValidationError) -> Self {
         let message = error.to_string();
         Self::new(ErrorCode::ValidationFailed, message).with_field(error.field)
+    }
+
+    /// A header the request is read from is refused: `field` names it.
+    pub fn invalid_request(field: &'static str, reason: &str) -> Self {
+        Self::new(ErrorCode::InvalidRequest, format!("{field}: {reason}")).with_field(field)
     }
 
     pub fn route_not_found() -> Self {

@@ -6,11 +6,14 @@
 //!
 //! Map:
 //! - [`router`]: the whole HTTP surface, its layers (body limit, request id, request log) and the
-//!   JSON 404/405 fallbacks. [`openapi`]: the OpenAPI 3.1 document (`openapi.rs`).
+//!   JSON 404/405 fallbacks. [`openapi`]: the OpenAPI 3.1 document (`openapi.rs`), shown as an
+//!   interactive reference at `/docs` (`routes/docs.rs`, RapiDoc vendored under `assets/`).
 //! - [`extract`]: the extractors: [`extract::Auth`] (bearer key → `Caller`, so no handler can
 //!   forget authentication), client IP, path ids, JSON bodies; all refuse with [`ApiError`].
 //! - [`connection`]: what `keyward_edge::serve` runs per connection: gateway checks go straight to
 //!   `routes::gateway::check` (the router has no route for them), everything else through [`router`].
+//! - [`envoy`]: Envoy's gRPC ext_authz v3 `Check` (the gateway check again, through the same
+//!   `routes::gateway` function) and its rate limit service, merged onto the port by the binary.
 //! - [`ApiState`], [`client_ip`], the credential extraction and JSON body parsing are the edge's
 //!   (`keyward-edge`, shared with the vendor faces), re-exported here.
 //! - [`json`]: body parsing, sorting serde's failures into the API's error codes.
@@ -20,12 +23,14 @@
 //!   built from the core's limits and patterns so the document says exactly what is accepted.
 //! - [`views`]: the wire views (`KeyView`, `CreatedKeyView`, `ProductView`, ...), every one the
 //!   face answers with; core types are never serialized.
-//! - [`routes`]: handlers, one file per resource, plus the gateway verifier (`routes/gateway.rs`).
+//! - [`routes`]: handlers, one file per resource, plus the gateway verifier (`routes/gateway/`: the
+//!   doors, the original request a gateway reports, what a check asks, the answers).
 //! - `trace`: the request log: method, route, status, latency, request id; never headers or
 //!   bodies (the `Authorization` header carries a secret). One log for both doors: the router's
 //!   layers and `DirectRequestLog` for gateway checks answered by [`connection`].
 
 pub mod connection;
+pub mod envoy;
 pub mod error;
 pub mod extract;
 mod field_schemas;
@@ -44,8 +49,8 @@ pub use error::{ApiError, ErrorCode};
 pub use keyward_edge::{client_ip, ApiState};
 pub use openapi::openapi;
 use routes::{
-    access_keys, domains, health, key_credits, key_usage, keys, operations, principals, products,
-    usage_plans, verify,
+    access_keys, docs, domains, health, key_credits, key_usage, keys, operations, principals,
+    products, usage_plans, verify,
 };
 
 /// The whole HTTP surface: /healthz, /readyz, /v1/... . Served through
@@ -57,6 +62,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/v1/openapi.json", get(health::openapi_json))
+        .route("/docs", get(docs::page))
+        .route(docs::SCRIPT_PATH, get(docs::script))
         .route("/v1/domains", get(domains::list).post(domains::create))
         .route(
             "/v1/domains/{id}",

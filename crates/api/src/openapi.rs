@@ -69,6 +69,32 @@ impl Modify for SecuritySchemes {
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
         );
+        // The key a gateway check verifies, in each of the default key sources.
+        components.add_security_scheme(
+            "gateway_bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The key being checked, as `Authorization: Bearer <key>`",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "gateway_api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "The key being checked, as `Authorization: Api-Key <key>` (Yandex Cloud clients)",
+            ))),
+        );
+        components.add_security_scheme(
+            "ncp_api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-ncp-apigw-api-key",
+                "The key being checked, as NCP API Gateway callers send it",
+            ))),
+        );
     }
 }
 

@@ -1,8 +1,11 @@
-//! Human durations: `500ms`, `10s`, `5m`, `2h`, `30d`, `1h30m`, and the bare `0`.
+//! Human durations: `500ms`, `10s`, `5m`, `2h`, `30d`, `1h30m`, `2 weeks`, and the bare `0`.
 //!
-//! One parser for every duration keyward reads (configuration, `--grace`, `--expires-in`), so
-//! `10m` means the same thing everywhere. A bare number other than `0` is refused: `--grace 600`
-//! could mean seconds or minutes, and guessing wrong on an expiry is worse than asking.
+//! One parser for every duration keyward reads (configuration, `--grace`, `--expires-in`, a rate
+//! limit's period, the load harness's `--duration`), so `10m` means the same thing everywhere.
+//! The syntax is `humantime`'s; keyward adds two rules on top. A bare number other than `0` is
+//! refused (humantime does too): `--grace 600` could mean seconds or minutes, and guessing wrong
+//! on an expiry is worse than asking. And durations are whole milliseconds, so that
+//! [`format_duration`] can always write back what was read.
 
 use std::time::Duration;
 
@@ -12,55 +15,24 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if text.is_empty() {
         return Err("a duration must not be empty (e.g. 10s, 5m, 1h, 30d)".into());
     }
-    if text == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(format!(
-                "`{text}` is not a duration: expected a number followed by a unit (ms, s, m, h, d)"
-            ));
+    let duration = humantime::parse_duration(text).map_err(|error| match error {
+        humantime::DurationError::UnknownUnit { unit, .. } if unit.is_empty() => {
+            format!("`{text}` needs a unit: ms, s, m, h or d (e.g. {text}s)")
         }
-        let amount: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("`{text}`: the number is too large"))?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let seconds_per_unit: u64 = match unit {
-            "ms" => 0,
-            "s" => 1,
-            "m" => 60,
-            "h" => 3_600,
-            "d" => 86_400,
-            "" => {
-                return Err(format!(
-                    "`{text}` needs a unit: ms, s, m, h or d (e.g. {amount}s)"
-                ))
-            }
-            other => {
-                return Err(format!(
-                    "`{text}`: unknown unit `{other}` (use ms, s, m, h or d)"
-                ))
-            }
-        };
-        let part = if seconds_per_unit == 0 {
-            Duration::from_millis(amount)
-        } else {
-            amount
-                .checked_mul(seconds_per_unit)
-                .map(Duration::from_secs)
-                .ok_or_else(|| format!("`{text}` is too long"))?
-        };
-        total = total
-            .checked_add(part)
-            .ok_or_else(|| format!("`{text}` is too long"))?;
+        humantime::DurationError::UnknownUnit { unit, .. } => {
+            format!("`{text}`: unknown unit `{unit}` (use ms, s, m, h or d)")
+        }
+        humantime::DurationError::NumberOverflow => format!("`{text}` is too long"),
+        _ => format!(
+            "`{text}` is not a duration: expected a number followed by a unit (ms, s, m, h, d)"
+        ),
+    })?;
+    if duration.subsec_nanos() % 1_000_000 != 0 {
+        return Err(format!(
+            "`{text}`: durations are counted in whole milliseconds"
+        ));
     }
-    Ok(total)
+    Ok(duration)
 }
 
 /// Prints a duration the way [`parse_duration`] reads it back (`90s` → `1m30s`).
@@ -96,6 +68,12 @@ mod tests {
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
         assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86_400)));
         assert_eq!(parse_duration(" 5s "), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90d"), Ok(Duration::from_secs(90 * 86_400)));
+        assert_eq!(
+            parse_duration("2 weeks"),
+            Ok(Duration::from_secs(14 * 86_400))
+        );
     }
 
     #[test]
@@ -111,12 +89,14 @@ mod tests {
     fn bad_durations_say_why() {
         assert!(parse_duration("").unwrap_err().contains("empty"));
         assert!(parse_duration("600").unwrap_err().contains("needs a unit"));
-        assert!(parse_duration("5w")
+        assert!(parse_duration("5x")
             .unwrap_err()
-            .contains("unknown unit `w`"));
+            .contains("unknown unit `x`"));
+        assert!(parse_duration("500us")
+            .unwrap_err()
+            .contains("whole milliseconds"));
         assert!(parse_duration("m5").unwrap_err().contains("not a duration"));
         assert!(parse_duration("-5s").is_err());
-        assert!(parse_duration("1.5h").is_err());
         assert!(parse_duration("99999999999999999999s").is_err());
         assert!(parse_duration("999999999999999999d").is_err());
     }

@@ -17,9 +17,13 @@
 //! - [`auth`]: `Caller` and the `AdminOf` capability; tenancy is decided in `Caller::admin_of`.
 //! - [`service`]: the use cases as methods of [`Keyward`]: domains, principals, keys (also with
 //!   two live secrets, NCP-style), products and subscriptions, access keys and signed requests,
-//!   operations, sessions, bootstrap.
+//!   operations, sessions, bootstrap. An operation's `result` is written by the
+//!   `SubjectRenderer` port (the native API's views, installed by the application): the model
+//!   types themselves are not serializable, so no wire name is decided here.
 //! - [`session`]: signed access tokens bound to the secret they were minted from (ZenML login);
 //!   the use cases are in `service/sessions.rs`.
+//! - [`gateway`]: route policies for the gateway verifier (host, methods, path glob → scopes,
+//!   product, cost, or `public`), matched against the original request a gateway reports.
 //! - [`verify`]: the hot path: checksum, hash, cache, checks, reason codes, write-behind last-use.
 //! - [`store`]: the `Store` port.
 //! - [`signing`]: access-key secrets sealed under the master key (AES-GCM) and NCP's
@@ -36,6 +40,7 @@ pub mod auth;
 pub mod clock;
 pub mod duration;
 pub mod error;
+pub mod gateway;
 pub mod ids;
 pub mod model;
 pub mod query;

@@ -115,6 +115,24 @@ impl fmt::Debug for SessionToken {
     }
 }
 
+/// A token as a client presented it, from the face that read it to [`SessionKey::open`]. Like
+/// `PresentedSecret`, it prints redacted and has no `Display`: "never logged" is a property of
+/// the type.
+#[derive(Clone, Copy)]
+pub struct PresentedToken<'a>(&'a str);
+
+impl<'a> PresentedToken<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Self(text)
+    }
+}
+
+impl fmt::Debug for PresentedToken<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PresentedToken(<redacted>)")
+    }
+}
+
 /// Signs and checks tokens. One per node, made once at startup.
 #[derive(Clone)]
 pub struct SessionKey {
@@ -170,7 +188,8 @@ impl SessionKey {
 
     /// The claims of a token this key signed; `None` for anything else. The signature is checked
     /// in constant time before the payload is read.
-    pub fn open(&self, token: &str) -> Option<Claims> {
+    pub fn open(&self, token: PresentedToken<'_>) -> Option<Claims> {
+        let token = token.0;
         if token.len() > TOKEN_MAX_LEN {
             return None;
         }
@@ -223,7 +242,7 @@ mod tests {
         let at = crate::clock::to_micros_precision(OffsetDateTime::now_utc());
         let claims = claims(at);
         let token = key.mint(&claims);
-        assert_eq!(key.open(token.expose()), Some(claims));
+        assert_eq!(key.open(PresentedToken::new(token.expose())), Some(claims));
         assert!(claims.matches(&SecretHash([7u8; 32])));
         assert!(!claims.matches(&SecretHash([8u8; 32])));
         assert!(!format!("{token:?}").contains(token.expose()));
@@ -233,12 +252,17 @@ mod tests {
     fn the_same_pepper_gives_the_same_key_and_no_pepper_a_random_one() {
         let at = OffsetDateTime::now_utc();
         let token = keyed().mint(&claims(at));
-        assert!(keyed().open(token.expose()).is_some(), "another node");
+        assert!(
+            keyed().open(PresentedToken::new(token.expose())).is_some(),
+            "another node"
+        );
         assert_eq!(keyed().deployment_id(), keyed().deployment_id());
         let unkeyed = SessionKey::derive(&SecretHasher::new(None));
         assert!(!unkeyed.is_derived());
-        assert!(unkeyed.open(token.expose()).is_none());
-        assert!(SessionKey::random().open(token.expose()).is_none());
+        assert!(unkeyed.open(PresentedToken::new(token.expose())).is_none());
+        assert!(SessionKey::random()
+            .open(PresentedToken::new(token.expose()))
+            .is_none());
     }
 
     #[test]
@@ -258,7 +282,7 @@ mod tests {
             &text[..text.len() - 2],
             &format!("{text}x"),
         ] {
-            assert!(key.open(bad).is_none(), "{bad}");
+            assert!(key.open(PresentedToken::new(bad)).is_none(), "{bad}");
         }
     }
 

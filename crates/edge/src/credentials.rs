@@ -6,16 +6,13 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, Extensions, HeaderMap};
+use axum::http::{Extensions, HeaderMap};
 
 use crate::{client_ip, ApiState};
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim_start().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    crate::key_sources::authorization(headers, "bearer")
 }
 
 /// The client's address; `None` only when the server was not started with connect info.
@@ -62,7 +59,7 @@ pub fn peer_address(extensions: &Extensions) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{header, HeaderValue};
 
     fn auth(value: &'static str) -> HeaderMap {
         let mut headers = HeaderMap::new();

@@ -14,7 +14,11 @@
 //! - [`raise_fd_limit`] (`fd_limit.rs`): the soft `RLIMIT_NOFILE` raised to the hard limit.
 //!
 //! - [`ApiState`] (`state.rs`): what every face's handlers share (the core, trusted proxies, the
-//!   body limit).
+//!   body limit, the [`GatewaySettings`]).
+//! - [`GatewaySettings`] (`gateway.rs`) and [`key_sources`]: how gateway checks read a request —
+//!   where the key may be presented ([`key_sources::KeySources`]: `Authorization: Bearer`,
+//!   `Authorization: Api-Key`, `X-API-Key`, `x-ncp-apigw-api-key`, a query parameter only when
+//!   enabled), the route policies (`keyward_core::gateway`), CORS preflights.
 //! - [`credentials`]: the bearer token of a request and the client's address
 //!   ([`credentials::ClientIp`]); [`client_ip`]: the address behind trusted proxies (right-most
 //!   `X-Forwarded-For`).
@@ -29,7 +33,9 @@ mod body;
 pub mod client_ip;
 pub mod credentials;
 mod fd_limit;
+mod gateway;
 pub mod json;
+pub mod key_sources;
 mod limits;
 mod server;
 mod state;
@@ -37,6 +43,7 @@ mod watchdog;
 
 pub use body::BodyTimeout;
 pub use fd_limit::raise_fd_limit;
+pub use gateway::GatewaySettings;
 pub use limits::ConnectionLimits;
 pub use server::serve;
 pub use state::ApiState;

@@ -1,7 +1,9 @@
 //! [`ApiState`]: what every face's handlers share — the core, the proxies whose
-//! `X-Forwarded-For` is believed, and the body limit.
+//! `X-Forwarded-For` is believed, the body limit and the gateway checks' settings.
 
 use std::sync::Arc;
+
+use crate::gateway::GatewaySettings;
 
 /// What every handler of every face shares.
 #[derive(Clone)]
@@ -11,6 +13,8 @@ pub struct ApiState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Largest request body accepted, in bytes (413 beyond it); the documented default is 256 KiB.
     pub body_limit: usize,
+    /// Where gateway checks find the key, route policies, CORS preflights.
+    pub gateway: Arc<GatewaySettings>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -18,6 +22,7 @@ impl std::fmt::Debug for ApiState {
         f.debug_struct("ApiState")
             .field("trusted_proxies", &self.trusted_proxies)
             .field("body_limit", &self.body_limit)
+            .field("gateway", &self.gateway)
             .finish_non_exhaustive()
     }
 }

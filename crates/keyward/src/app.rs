@@ -54,7 +54,8 @@ impl Application {
             tracing::debug!(open_file_limit = limit, "open-file limit");
         }
         let store = connect(&config, true).await?;
-        let mut core = Keyward::new(Arc::clone(&store), hasher(&config), clock, &config.cache);
+        let mut core = Keyward::new(Arc::clone(&store), hasher(&config), clock, &config.cache)
+            .with_renderer(Arc::new(keyward_api::views::ViewRenderer));
         if let Some(master) = &config.master_key {
             core = core.with_master_key(master.clone());
         }
@@ -92,6 +93,7 @@ impl Application {
             core: Arc::clone(&core),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             body_limit: config.body_limit_bytes,
+            gateway: Arc::new(config.gateway.clone()),
         };
         // The vendor-compatible faces live beside the native one, under their own paths.
         let router = keyward_api::router(api_state.clone())
@@ -101,7 +103,8 @@ impl Application {
             .merge(keyward_compat::spaceone::grpc_router(api_state.clone()))
             .merge(keyward_compat::spaceone::rest_router(api_state.clone()))
             .merge(keyward_compat::ncp::router(api_state.clone()))
-            .merge(keyward_compat::zenml::router(api_state.clone()));
+            .merge(keyward_compat::zenml::router(api_state.clone()))
+            .merge(keyward_api::envoy::grpc_router(api_state.clone()));
         let service = keyward_api::connection::GatewayFirst::new(router, api_state);
         let flusher = Flusher::spawn(
             Arc::clone(&core),

@@ -22,4 +22,4 @@ pub mod telemetry;
 
 pub use app::Application;
 pub use config::Config;
-pub use keyward_edge::ConnectionLimits;
+pub use keyward_edge::{ConnectionLimits, GatewaySettings};

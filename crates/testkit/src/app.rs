@@ -51,9 +51,32 @@ pub struct AppOptions {
     /// Share rate limits and quotas through this Redis (`crate::redis::redis_or_skip`); peers
     /// share it too.
     pub redis_url: Option<String>,
+    /// A configuration file's text (TOML, as `keyward serve --config` reads it), laid under the
+    /// settings above: for what has no field here, e.g. `[[gateway.routes]]`. See
+    /// [`file_config`] to find out whether this build knows a setting.
+    pub config_file: Option<String>,
+}
+
+/// The configuration a file with `text` resolves to (no flags, no environment), or why it is
+/// refused: what `AppOptions::config_file` starts from.
+pub fn file_config(text: &str) -> anyhow::Result<Config> {
+    let file = keyward::config::FileConfig::parse(text)?;
+    Config::resolve(
+        file,
+        &keyward::config::ServerArgs::default(),
+        &keyward::config::EnvOnly::default(),
+    )
 }
 
 impl AppOptions {
+    /// Default options with a `[gateway]` section given as configuration-file TOML.
+    pub fn with_gateway(toml: &str) -> Self {
+        Self {
+            config_file: Some(toml.to_owned()),
+            ..Self::default()
+        }
+    }
+
     /// Trust `127.0.0.1/32`: the test client itself acts as the proxy.
     pub fn behind_local_proxy() -> Self {
         Self {
@@ -114,6 +137,10 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let db = fresh_database().await;
     let pepper = Pepper::new(rand::random::<[u8; 32]>().to_vec()).expect("32 bytes is enough");
+    let base = match &options.config_file {
+        Some(text) => file_config(text).expect("the test's configuration file is valid"),
+        None => Config::default(),
+    };
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("an address"),
         database_url: match options.database_via {
@@ -128,10 +155,10 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         trusted_proxies: options.trusted_proxies,
         root_key_file: None,
         flush_interval: StdDuration::from_millis(50),
-        cache: options.cache.unwrap_or_default(),
-        connections: options.connections.unwrap_or_default(),
+        cache: options.cache.unwrap_or(base.cache),
+        connections: options.connections.unwrap_or(base.connections),
         redis_url: options.redis_url,
-        ..Config::default()
+        ..base
     };
     let clock = TestClock(ManualClock::starting_now());
     let (running, addr, root) = start(config.clone(), clock.0.clone()).await;

@@ -1,5 +1,5 @@
 //! What a verification is asked, read alike by its two doors: `POST /v1/keys/verify` (a JSON
-//! body, `verify.rs`) and the gateway check `/v1/auth` (query string and headers, `gateway.rs`).
+//! body, `verify.rs`) and the gateway check `/v1/auth` (query string and headers, `gateway/`).
 //! The longest key either looks at and where a gateway check names its product live here, once.
 
 use axum::http::{HeaderMap, HeaderName};
@@ -49,9 +49,12 @@ pub(crate) fn cost(given: Option<u64>) -> Result<u64, &'static str> {
     }
 }
 
-/// The cost of a gateway check: `?cost=<n>`, else `X-Keyward-Cost: <n>`, else 1. Anything but
-/// a whole number from 0 to 10^12 is `INVALID_QUERY`.
-pub(crate) fn requested_cost(query: Option<&str>, headers: &HeaderMap) -> Result<u64, ApiError> {
+/// The cost a gateway check names: `?cost=<n>`, else `X-Keyward-Cost: <n>`, else `None` (a
+/// route's cost, else 1). Anything but a whole number from 0 to 10^12 is `INVALID_QUERY`.
+pub(crate) fn named_cost(
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Option<u64>, ApiError> {
     let text = query_or_header(query, "cost", headers, &COST_HEADER);
     let invalid = |reason| ApiError::invalid_query("cost", reason);
     let given = text
@@ -60,7 +63,8 @@ pub(crate) fn requested_cost(query: Option<&str>, headers: &HeaderMap) -> Result
                 .map_err(|_| invalid("must be an integer from 0 to 1000000000000"))
         })
         .transpose()?;
-    cost(given).map_err(invalid)
+    cost(given).map_err(invalid)?;
+    Ok(given)
 }
 
 /// The header a proxy may name the product with, instead of `?product=`.

@@ -1,9 +1,11 @@
 //! The handlers, one file per resource. Each parses the wire format into core types, calls one
 //! `Keyward` method, and renders a view; the `#[utoipa::path]` on each is its OpenAPI entry.
-//! `check_request` holds what both verification doors (`verify`, `gateway`) read alike.
+//! `check_request` holds what both verification doors (`verify`, `gateway`) read alike. `docs`
+//! serves the interactive API reference (`/docs`) from assets embedded in the binary.
 
 pub mod access_keys;
-mod check_request;
+pub(crate) mod check_request;
+pub mod docs;
 pub mod domains;
 pub mod gateway;
 pub mod health;

@@ -4,16 +4,19 @@
 //!
 //! This file holds the shared pieces (enum schemas, `ListView`) and the views of domains,
 //! principals, keys, operations and verification; `product.rs`, `access_key.rs`, `usage.rs`
-//! (limits and credits), `usage_series.rs` (a key's metered usage) and `usage_plan.rs` hold theirs.
+//! (limits and credits), `usage_series.rs` (a key's metered usage) and `usage_plan.rs` hold theirs;
+//! `subject.rs` renders operation results through these same views.
 
 mod access_key;
 mod product;
+mod subject;
 pub mod usage;
 mod usage_plan;
 mod usage_series;
 
 pub use access_key::CreatedAccessKeyView;
 pub use product::{ProductListView, ProductView, SubscriptionListView, SubscriptionView};
+pub use subject::ViewRenderer;
 pub use usage_plan::{UsagePlanListView, UsagePlanView};
 pub use usage_series::{UsageBucketView, UsageSeriesView};
 

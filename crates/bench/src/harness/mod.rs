@@ -7,10 +7,15 @@
 //! - `scenarios.rs`: what is measured.
 //! - `limits.rs`: the usage-control scenarios' keys, limits, second keyward and checks.
 //! - `db_writes.rs`: database commits during the verify load, seen from outside.
+//! - `nginx.rs`: nginx with the README's snippet against nginx alone (the ceiling behind both).
+//! - `grpc_check.rs`: Envoy's gRPC ext_authz `Check` on keyward, from a tonic client (wrk speaks
+//!   HTTP/1 only), beside `/v1/auth`.
 //! - `report.rs`: medians and tables. `zenml.rs`: the peer.
 
 pub mod db_writes;
+pub mod grpc_check;
 pub mod limits;
+pub mod nginx;
 pub mod report;
 pub mod scenarios;
 pub mod servers;
@@ -42,7 +47,7 @@ pub struct Args {
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
     /// Length of each run, e.g. `10s`, `500ms`.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = keyward_core::duration::parse_duration)]
     pub duration: Duration,
     /// Open connections.
     #[arg(long, default_value_t = 32)]
@@ -69,21 +74,6 @@ pub struct Args {
     /// The Redis of the `exact` limit scenario (skipped when it does not answer).
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((text, "s"), |i| text.split_at(i));
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("bad duration `{text}`"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(format!("bad duration unit in `{text}` (ms, s, m)")),
-    }
 }
 
 /// Runs everything and prints the tables.
@@ -136,6 +126,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             }
         }
     }
+    if scenarios.iter().any(|s| s.node == Node::Nginx)
+        && keyward_testkit::nginx::nginx_binary().is_none()
+    {
+        println!(
+            "skipping `{}`: nginx is not installed (apt-get install nginx)",
+            nginx::NGINX_GATEWAY
+        );
+        scenarios.retain(|s| s.node != Node::Nginx);
+    }
     let mut scripts = Vec::new();
     for (i, scenario) in scenarios.iter().enumerate() {
         let path = work.join(format!("scenario-{i}.lua"));
@@ -178,11 +177,32 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "keyward {} (pid {}), ceiling {} (pid {}); {} connections, {} wrk thread(s), {:?} per run, {} rounds",
         keyward.base, keyward.pid(), ceiling.base, ceiling.pid(), load.connections, load.threads, load.duration, args.rounds
     );
-    let node_of = |scenario: &scenarios::Scenario| match scenario.node {
-        Node::Plain => &keyward,
-        Node::Redis => redis_keyward.as_ref().unwrap_or(&keyward),
+    let nginx = match scenarios.iter().any(|s| s.node == Node::Nginx) {
+        true => nginx::NginxPair::start(&keyward, &ceiling)?,
+        false => None,
     };
-    warm_up(&wrk_path, &ceiling, &scripts, &scenarios, node_of)?;
+    if let Some(pair) = &nginx {
+        println!(
+            "`{}`: nginx + keyward {} (pid {}) against nginx alone {} (pid {}), both in front of the ceiling",
+            nginx::NGINX_GATEWAY,
+            pair.gated.base,
+            pair.gated.pid(),
+            pair.plain.base,
+            pair.plain.pid()
+        );
+    }
+    // What each scenario measures, and what it is compared with.
+    let pair_of = |scenario: &scenarios::Scenario| -> [&Server; 2] {
+        match (scenario.node, &nginx) {
+            (Node::Plain, _) => [&keyward, &ceiling],
+            (Node::Redis, _) => [redis_keyward.as_ref().unwrap_or(&keyward), &ceiling],
+            (Node::Nginx, Some(pair)) => [&pair.gated, &pair.plain],
+            (Node::Nginx, None) => {
+                unreachable!("nginx scenarios are dropped when nginx is missing")
+            }
+        }
+    };
+    warm_up(&wrk_path, &scripts, &scenarios, pair_of)?;
 
     let mut samples: Vec<[Vec<Sample>; 2]> =
         scenarios.iter().map(|_| [Vec::new(), Vec::new()]).collect();
@@ -190,11 +210,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut scripts_run = ScriptTally::default();
     for round in 0..args.rounds {
         for (i, scenario) in scenarios.iter().enumerate() {
-            let ours = node_of(scenario);
+            let [ours, baseline] = pair_of(scenario);
             let order: [(usize, &Server); 2] = if round % 2 == 0 {
-                [(0, ours), (1, &ceiling)]
+                [(0, ours), (1, baseline)]
             } else {
-                [(1, &ceiling), (0, ours)]
+                [(1, baseline), (0, ours)]
             };
             for (slot, server) in order {
                 let watch_writes = slot == 0 && scenario.name == scenarios::VALID_KEYS;
@@ -226,7 +246,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 if let (Some(probe), Some(before)) = (&mut redis, calls_before) {
                     scripts_run.add(probe.script_calls().await? - before, outcome.requests);
                 }
-                check(server, scenario, &outcome);
+                check(server, slot == 0, scenario, &outcome);
                 let summary_line = format!(
                     "round {} | {:<36} | {:<7} | {:>10} | p50 {:>9} | p99 {:>9}",
                     round + 1,
@@ -242,6 +262,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     print_table(&scenarios, &samples, &args, load);
+    if nginx.is_some() {
+        println!(
+            "(`{}`: the keyward column is nginx + keyward, the ceiling columns nginx alone in front \
+             of the same ceiling; ratio is the one to the other, issue 15's target ≥ 0.6)",
+            nginx::NGINX_GATEWAY
+        );
+    }
+    if wanted(grpc_check::NAME) {
+        let http = scenarios
+            .iter()
+            .position(|s| s.name == scenarios::VALID_KEYS)
+            .map_or(&[][..], |i| &samples[i][0][..]);
+        let grpc = grpc_rounds(&keyward, &files.valid, load, args.rounds).await?;
+        grpc_check::print(&grpc, http);
+    }
     writes.print();
     check_charged(
         &scenarios,
@@ -266,6 +301,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .await;
         peer.stop();
         result?;
+    }
+    if let Some(pair) = nginx {
+        pair.stop();
     }
     report_server_errors(&keyward);
     keyward.stop();
@@ -365,6 +403,36 @@ fn report_server_errors(keyward: &Server) {
     }
 }
 
+/// The gRPC `Check` scenario's rounds on `keyward`, after a two-second warm-up.
+async fn grpc_rounds(
+    keyward: &Server,
+    keys: &Path,
+    load: Load,
+    rounds: usize,
+) -> anyhow::Result<Vec<Sample>> {
+    let warm = Load {
+        duration: Duration::from_secs(2),
+        ..load
+    };
+    grpc_check::run(&keyward.base, keys, warm).await?;
+    let mut samples = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let reset = keyward.reset_peak_rss();
+        let outcome = grpc_check::run(&keyward.base, keys, load).await?;
+        eprintln!(
+            "round {} | {:<36} | keyward | {:>10} | p50 {:>9} | p99 {:>9}",
+            round + 1,
+            grpc_check::NAME,
+            report::rate(outcome.per_second()),
+            report::latency(outcome.p50_us as f64),
+            report::latency(outcome.p99_us as f64)
+        );
+        let peak_rss = keyward.peak_rss().filter(|_| reset);
+        samples.push(Sample { outcome, peak_rss });
+    }
+    Ok(samples)
+}
+
 /// Runs wrk off the async runtime (it blocks for the whole run).
 pub async fn run_wrk(wrk: &Path, base: &str, script: &Path, load: Load) -> anyhow::Result<Outcome> {
     let (wrk, base, script) = (wrk.to_path_buf(), base.to_owned(), script.to_path_buf());
@@ -375,10 +443,9 @@ pub async fn run_wrk(wrk: &Path, base: &str, script: &Path, load: Load) -> anyho
 /// are warm before anything is measured (a gateway runs warm).
 fn warm_up<'s>(
     wrk_path: &Path,
-    ceiling: &'s Server,
     scripts: &[PathBuf],
     scenarios: &[scenarios::Scenario],
-    node_of: impl Fn(&scenarios::Scenario) -> &'s Server,
+    pair_of: impl Fn(&scenarios::Scenario) -> [&'s Server; 2],
 ) -> anyhow::Result<()> {
     let load = Load {
         connections: 8,
@@ -387,7 +454,7 @@ fn warm_up<'s>(
     };
     for (script, scenario) in scripts.iter().zip(scenarios) {
         if scenario.template.method == "GET" {
-            for server in [node_of(scenario), ceiling] {
+            for server in pair_of(scenario) {
                 wrk::run(wrk_path, &server.base, script, load)?;
             }
         }
@@ -395,16 +462,16 @@ fn warm_up<'s>(
     Ok(())
 }
 
-/// Warns when keyward's answers were not what the scenario expects (a broken fixture or key
-/// file would otherwise measure only refusals).
-fn check(server: &Server, scenario: &scenarios::Scenario, outcome: &Outcome) {
+/// Warns when keyward's answers (`ours`: not the baseline's) were not what the scenario expects
+/// (a broken fixture or key file would otherwise measure only refusals).
+fn check(server: &Server, ours: bool, scenario: &scenarios::Scenario, outcome: &Outcome) {
     if outcome.socket_errors > 0 {
         eprintln!(
             "warning: {} socket errors on {} / {}",
             outcome.socket_errors, server.name, scenario.name
         );
     }
-    if server.name != "keyward" {
+    if !ours {
         return;
     }
     let refused = outcome.non_2xx;

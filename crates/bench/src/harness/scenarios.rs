@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::limits::{EXACT_LIMIT, LOCAL_LIMIT};
+use super::nginx::NGINX_GATEWAY;
 use super::wrk::Template;
 
 /// The filtered list page the harness asks for: the bench domain's disabled keys (100,000 of the
@@ -47,6 +48,9 @@ pub enum Node {
     Plain,
     /// `keyward serve --redis-url`: `exact` limits are counted in Redis.
     Redis,
+    /// nginx with the README's snippet in front of the plain keyward and the ceiling server,
+    /// compared with nginx alone in front of the ceiling (`nginx.rs`).
+    Nginx,
 }
 
 pub fn all(files: &Files<'_>, admin_secret: &str, run_tag: &str) -> Vec<Scenario> {
@@ -88,6 +92,17 @@ pub fn all(files: &Files<'_>, admin_secret: &str, run_tag: &str) -> Vec<Scenario
             connections: None,
             node: Node::Redis,
             vs_plain: true,
+        },
+        Scenario {
+            name: NGINX_GATEWAY,
+            template: Template {
+                path: super::nginx::PATH.into(),
+                ..gateway(files.valid)
+            },
+            expect_success: true,
+            connections: None,
+            node: Node::Nginx,
+            vs_plain: false,
         },
         Scenario {
             name: "GET /v1/auth, unknown keys",

@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use keyward_core::auth::Caller;
 use keyward_core::secret::{PresentedSecret, SECRET_PREFIX};
 use keyward_core::service::Identity;
+use keyward_core::session::PresentedToken;
 use keyward_edge::credentials::{bearer_token, client_address};
 use keyward_edge::ApiState;
 
@@ -31,7 +32,10 @@ impl FromRequestParts<ApiState> for Admin {
                 .authenticate(PresentedSecret::new(token), ip)
                 .await?
         } else {
-            state.core.session_caller(token, ip).await?
+            state
+                .core
+                .session_caller(PresentedToken::new(token), ip)
+                .await?
         };
         Ok(Admin(caller))
     }
@@ -55,10 +59,13 @@ impl FromRequestParts<ApiState> for Me {
                 .await?;
             state
                 .core
-                .session_identity(session.token.expose(), ip)
+                .session_identity(PresentedToken::new(session.token.expose()), ip)
                 .await?
         } else {
-            state.core.session_identity(token, ip).await?
+            state
+                .core
+                .session_identity(PresentedToken::new(token), ip)
+                .await?
         };
         Ok(Me(identity))
     }

@@ -1,23 +1,19 @@
 //! An access key: an id and a secret key for signed requests (NCP signature v2), acting with the
 //! authority of one keyward key. The secret key is stored only sealed (`signing::MasterKey`).
 
-use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::ids::{DomainId, KeyId};
 
-#[derive(Clone, PartialEq, Serialize)]
+#[derive(Clone, PartialEq)]
 pub struct AccessKey {
     /// `KWAK…`: sent in the clear as `x-ncp-iam-access-key`.
     pub id: String,
-    #[serde(rename = "domain_id")]
     pub domain: DomainId,
     /// The keyward key whose roles and domain a signed request carries.
     pub key_id: KeyId,
     /// `nonce || AES-256-GCM(secret key)`, bound to `id`. Never serialized or printed.
-    #[serde(skip)]
     pub sealed_secret: Vec<u8>,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 

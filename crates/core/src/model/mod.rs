@@ -76,24 +76,21 @@ wire_enum!(
 );
 
 /// A tenant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Domain {
     pub id: DomainId,
     pub name: Name,
     pub description: Description,
     /// The one domain created at bootstrap; only its keys may hold the root role.
     pub is_root: bool,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 
 /// Who owns keys: a user or a service account, unique by name within its domain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
     pub id: PrincipalId,
-    #[serde(rename = "domain_id")]
     pub domain: DomainId,
     pub kind: PrincipalKind,
     pub name: Name,
@@ -101,25 +98,19 @@ pub struct Principal {
     /// Created by an external authority; its keys cannot be managed through the API.
     pub external: bool,
     /// Rate limits and quotas shared by all of this principal's keys.
-    #[serde(flatten)]
     pub limits: Limits,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 
 /// One verifiable credential of a key, as stored: its hash, never its plaintext.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SecretInfo {
     pub slot: SecretSlot,
-    #[serde(skip)]
     pub hash: SecretHash,
     /// `kw_…abcd`: enough to tell keys apart in a list, useless to an attacker.
     pub hint: String,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
     /// Set on a secret kept alive for a grace period after rotation.
     pub expires_at: Option<OffsetDateTime>,
 }
@@ -131,55 +122,41 @@ impl SecretInfo {
 }
 
 /// The managed object. Its secrets are one or two `SecretInfo`s, at most one per slot.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ApiKey {
     pub id: KeyId,
-    #[serde(rename = "domain_id")]
     pub domain: DomainId,
-    #[serde(rename = "owner_id")]
     pub owner: PrincipalId,
     pub name: Name,
     pub description: Description,
-    #[serde(rename = "type")]
     pub key_type: KeyType,
     pub state: KeyState,
     pub roles: TokenSet,
     pub scopes: TokenSet,
     pub allowed_cidrs: Vec<AllowedCidr>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
     pub metadata: Metadata,
     /// The key's own rate limits and quotas.
-    #[serde(flatten)]
     pub limits: Limits,
     /// The key's credit balance, if it has one (none: unlimited).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub credits: Option<Credits>,
     /// Bumped whenever `credits` is set, removed or refilled with `set`: the store writes the
     /// balance through `update_key` only when this differs from what it holds, and a node's
     /// credit lease of an older epoch lapses (`usage::credits`).
-    #[serde(skip)]
     pub credits_epoch: i64,
     /// The owner's and product plans' limits, read with the key; never written through it.
-    #[serde(skip)]
     pub usage: UsageRules,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
     /// Written behind in batches by the verifier; never part of an optimistic-concurrency check.
     pub last_used_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub last_rotated_at: Option<OffsetDateTime>,
     pub secrets: Vec<SecretInfo>,
     /// The products this key holds an `ACCEPTED` subscription to, as the store last read them
     /// (the verifier checks a product against this set). Written only through subscriptions,
     /// never by `update_key`.
-    #[serde(skip)]
     pub products: Vec<ProductId>,
     /// Incremented by every management change; the store refuses a write based on an old version.
-    #[serde(skip)]
     pub version: i64,
 }
 
@@ -247,7 +224,7 @@ impl TargetKind {
 }
 
 /// The record of one change, written in the same transaction as the change: the audit log.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Operation {
     pub id: OperationId,
     pub domain: DomainId,
@@ -256,7 +233,6 @@ pub struct Operation {
     pub action: String,
     pub target_kind: TargetKind,
     pub target_id: uuid::Uuid,
-    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// What was asked: changed field names, grace period, and so on. Never a secret.
     pub metadata: serde_json::Value,

@@ -16,7 +16,6 @@
 //! a `DENY`ed or `BLOCKED_REQUEST` key cannot shed its status by unsubscribing and asking again.
 //! Anything else is refused with a conflict naming both statuses.
 
-use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::ids::{DomainId, KeyId, ProductId, UsagePlanId};
@@ -64,33 +63,28 @@ impl SubscriptionStatus {
 }
 
 /// An API product keys may subscribe to, in one domain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Product {
     pub id: ProductId,
-    #[serde(rename = "domain_id")]
     pub domain: DomainId,
     pub name: Name,
     pub description: Description,
     /// The plan whose limits apply to every key `ACCEPTED` for this product (unless the key's
     /// subscription names its own).
     pub usage_plan_id: Option<UsagePlanId>,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 
 /// One key's subscription to one product.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Subscription {
     pub key_id: KeyId,
     pub product_id: ProductId,
     pub status: SubscriptionStatus,
     /// This key's own plan for this product, overriding the product's.
     pub usage_plan_id: Option<UsagePlanId>,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 

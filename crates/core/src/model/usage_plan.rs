@@ -12,19 +12,16 @@ use crate::model::{Description, Name};
 use crate::usage::Limits;
 
 /// A named set of rate limits and quotas.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UsagePlan {
     pub id: UsagePlanId,
-    #[serde(rename = "domain_id")]
     pub domain: DomainId,
     /// Unique in its domain.
     pub name: Name,
     pub description: Description,
     pub limits: Limits,
     pub compat: PlanCompat,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -88,13 +85,12 @@ impl GatewayRef {
 }
 
 /// NCP's association of a plan with one stage of one API of a product, as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StageAssociation {
     pub product_id: ProductId,
     pub api_id: GatewayRef,
     pub stage_id: GatewayRef,
     pub usage_plan_id: UsagePlanId,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 

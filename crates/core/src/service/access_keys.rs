@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde_json::json;
 
-use super::operations::{record, Change};
+use super::operations::{Change, Subject};
 use super::Keyward;
 use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult, Entity, StoreError};
@@ -61,7 +61,7 @@ impl Keyward {
             key_id,
             created_at: self.clock.now(),
         };
-        let op = record(
+        let op = self.record(
             &cap,
             key.domain,
             access_key.created_at,
@@ -70,7 +70,7 @@ impl Keyward {
                 target_kind: TargetKind::Key,
                 target_id: key_id.as_uuid(),
                 metadata: json!({ "access_key_id": access_key.id }),
-                result: &access_key,
+                result: Subject::AccessKey(&access_key),
             },
         );
         self.store.insert_access_key(&access_key, &op).await?;
@@ -92,7 +92,7 @@ impl Keyward {
             .await?
             .ok_or(CoreError::NotFound(Entity::AccessKey))?;
         let cap = caller.admin_of(access_key.domain, Entity::AccessKey)?;
-        let op = record(
+        let op = self.record(
             &cap,
             access_key.domain,
             self.clock.now(),
@@ -101,7 +101,7 @@ impl Keyward {
                 target_kind: TargetKind::Key,
                 target_id: access_key.key_id.as_uuid(),
                 metadata: json!({ "access_key_id": access_key.id }),
-                result: &access_key,
+                result: Subject::AccessKey(&access_key),
             },
         );
         match self.store.delete_access_key(id, &op).await {

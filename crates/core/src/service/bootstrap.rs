@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::keys::{CreatedKey, NewKey};
-use super::operations::{record, Change};
+use super::operations::{Change, Subject};
 use super::Keyward;
 use crate::auth::{AdminOf, ROOT_ROLE};
 use crate::error::{CoreError, CoreResult};
@@ -40,7 +40,7 @@ impl Keyward {
             updated_at: now,
         };
         let cap = AdminOf::system(domain.id);
-        let op = record(
+        let op = self.record(
             &cap,
             domain.id,
             now,
@@ -49,7 +49,7 @@ impl Keyward {
                 target_kind: TargetKind::Domain,
                 target_id: domain.id.as_uuid(),
                 metadata: json!({"bootstrap": true}),
-                result: &domain,
+                result: Subject::Domain(&domain),
             },
         );
         match self.store.insert_domain(&domain, &op).await {
@@ -68,7 +68,7 @@ impl Keyward {
             created_at: now,
             updated_at: now,
         };
-        let op = record(
+        let op = self.record(
             &cap,
             domain.id,
             now,
@@ -77,7 +77,7 @@ impl Keyward {
                 target_kind: TargetKind::Principal,
                 target_id: principal.id.as_uuid(),
                 metadata: json!({"bootstrap": true}),
-                result: &principal,
+                result: Subject::Principal(&principal),
             },
         );
         self.store.insert_principal(&principal, &op).await?;

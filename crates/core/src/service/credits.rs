@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::operations::{record, Change};
+use super::operations::{Change, Subject};
 use super::Keyward;
 use crate::auth::Caller;
 use crate::error::{CoreResult, Entity, ValidationError};
@@ -53,7 +53,7 @@ impl Keyward {
             };
             key.credits = Some(next.credits);
             key.credits_epoch = next.epoch;
-            let operation = record(
+            let operation = self.record(
                 &cap,
                 key.domain,
                 now,
@@ -62,7 +62,7 @@ impl Keyward {
                     target_kind: TargetKind::Key,
                     target_id: key.id.as_uuid(),
                     metadata: metadata.clone(),
-                    result: &key,
+                    result: Subject::Key(&key),
                 },
             );
             if self

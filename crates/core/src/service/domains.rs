@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::operations::{changed_fields, record, trim_to_page, Change};
+use super::operations::{changed_fields, trim_to_page, Change, Subject};
 use super::Keyward;
 use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult, Entity, ValidationError};
@@ -34,7 +34,7 @@ impl Keyward {
             created_at: now,
             updated_at: now,
         };
-        let op = record(
+        let op = self.record(
             &cap,
             domain.id,
             now,
@@ -43,7 +43,7 @@ impl Keyward {
                 target_kind: TargetKind::Domain,
                 target_id: domain.id.as_uuid(),
                 metadata: json!({}),
-                result: &domain,
+                result: Subject::Domain(&domain),
             },
         );
         self.store.insert_domain(&domain, &op).await?;
@@ -112,7 +112,7 @@ impl Keyward {
         }
         let now = self.clock.now();
         domain.updated_at = now;
-        let op = record(
+        let op = self.record(
             &cap,
             domain.id,
             now,
@@ -121,7 +121,7 @@ impl Keyward {
                 target_kind: TargetKind::Domain,
                 target_id: domain.id.as_uuid(),
                 metadata,
-                result: &domain,
+                result: Subject::Domain(&domain),
             },
         );
         self.store.update_domain(&domain, &op).await?;
@@ -142,7 +142,7 @@ impl Keyward {
                 detail: "the root domain cannot be deleted".into(),
             });
         }
-        let op = record(
+        let op = self.record(
             &cap,
             domain.id,
             self.clock.now(),
@@ -151,7 +151,7 @@ impl Keyward {
                 target_kind: TargetKind::Domain,
                 target_id: domain.id.as_uuid(),
                 metadata: json!({}),
-                result: &domain,
+                result: Subject::Domain(&domain),
             },
         );
         self.store.delete_domain(domain.id, &op).await?;

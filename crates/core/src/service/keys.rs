@@ -3,7 +3,7 @@
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use super::operations::{changed_fields, record, Change};
+use super::operations::{changed_fields, Change, Subject};
 use super::Keyward;
 use crate::auth::{is_unknown_reserved_role, AdminOf, Caller, ROOT_ROLE};
 use crate::clock::to_micros_precision;
@@ -252,7 +252,7 @@ impl Keyward {
             products: Vec::new(),
             version: 1,
         };
-        let op = record(
+        let op = self.record(
             cap,
             key.domain,
             now,
@@ -261,7 +261,7 @@ impl Keyward {
                 target_kind: TargetKind::Key,
                 target_id: key.id.as_uuid(),
                 metadata,
-                result: &key,
+                result: Subject::Key(&key),
             },
         );
         self.store.insert_key(&key, &op).await?;
@@ -537,7 +537,7 @@ impl Keyward {
         if let Some(owner) = self.store.principal(key.owner).await? {
             refuse_external(&owner)?;
         }
-        let op = record(
+        let op = self.record(
             &cap,
             key.domain,
             self.clock.now(),
@@ -546,7 +546,7 @@ impl Keyward {
                 target_kind: TargetKind::Key,
                 target_id: key.id.as_uuid(),
                 metadata: json!({}),
-                result: &key,
+                result: Subject::Key(&key),
             },
         );
         let deleted = self.store.delete_key(key.id, &op).await;
@@ -587,7 +587,7 @@ impl Keyward {
             let secret = edit(&mut key, &cap, now, in_root)?;
             key.updated_at = now;
             key.version = before.version + 1;
-            let op = record(
+            let op = self.record(
                 &cap,
                 key.domain,
                 now,
@@ -596,7 +596,7 @@ impl Keyward {
                     target_kind: TargetKind::Key,
                     target_id: key.id.as_uuid(),
                     metadata: metadata.clone(),
-                    result: &key,
+                    result: Subject::Key(&key),
                 },
             );
             match self.store.update_key(&key, before.version, &op).await {

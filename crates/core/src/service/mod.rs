@@ -22,7 +22,7 @@ pub use bootstrap::Bootstrapped;
 pub use domains::{DomainPatch, NewDomain};
 pub use dual_keys::CreatedDualKey;
 pub use keys::{CreatedKey, KeyPatch, NewKey, MAX_ROTATION_GRACE};
-pub use operations::Change;
+pub use operations::{Change, IdOnly, Subject, SubjectRenderer};
 pub use principals::{NewPrincipal, PrincipalPatch};
 pub use products::NewProduct;
 pub use sessions::{Identity, Session};
@@ -57,6 +57,8 @@ pub struct Keyward {
     /// The root domain's id, once read: there is at most one, it cannot be deleted, and its id
     /// never changes, so checks against it (every key creation) need not read the store again.
     root_domain: OnceLock<DomainId>,
+    /// Writes an operation's `result` (`service/operations.rs`); the faces install theirs.
+    renderer: Arc<dyn SubjectRenderer>,
 }
 
 impl std::fmt::Debug for Keyward {
@@ -83,12 +85,19 @@ impl Keyward {
             sessions,
             master: None,
             root_domain: OnceLock::new(),
+            renderer: Arc::new(IdOnly),
         }
     }
 
     /// Configures the master key that seals access keys' secret keys (NCP signature v2).
     pub fn with_master_key(mut self, master: crate::signing::MasterKey) -> Self {
         self.master = Some(master);
+        self
+    }
+
+    /// Writes operations' results with `renderer` (the native API's views) instead of ids only.
+    pub fn with_renderer(mut self, renderer: Arc<dyn SubjectRenderer>) -> Self {
+        self.renderer = renderer;
         self
     }
 

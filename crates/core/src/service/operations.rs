@@ -8,7 +8,10 @@ use super::Keyward;
 use crate::auth::{AdminOf, Caller};
 use crate::error::{CoreError, CoreResult, Entity, ValidationError};
 use crate::ids::{DomainId, KeyId, OperationId};
-use crate::model::{Operation, TargetKind};
+use crate::model::{
+    AccessKey, ApiKey, Domain, Operation, Principal, Product, StageAssociation, Subscription,
+    TargetKind, UsagePlan,
+};
 use crate::query::{OperationQuery, Page, MAX_PAGE_SIZE};
 
 /// What a use case changed, before it becomes an `Operation`.
@@ -18,38 +21,79 @@ pub struct Change<'a> {
     pub target_kind: TargetKind,
     pub target_id: Uuid,
     pub metadata: serde_json::Value,
-    pub result: &'a dyn erased::Snapshot,
+    /// The target after the change (before it, for a delete); rendered by the faces' renderer.
+    pub result: Subject<'a>,
 }
 
-/// The object-safe "serialize me" used for an operation's `result`.
-pub mod erased {
-    pub trait Snapshot: std::fmt::Debug + Send + Sync {
-        fn to_json(&self) -> serde_json::Value;
-    }
+/// The object an operation's `result` shows, as the core holds it. The core decides what
+/// changed; how it is written down is the faces' business ([`SubjectRenderer`]), so the audit log
+/// shows an object exactly as the API that reads it back shows that object everywhere else.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    Domain(&'a Domain),
+    Principal(&'a Principal),
+    Key(&'a ApiKey),
+    AccessKey(&'a AccessKey),
+    Product(&'a Product),
+    Subscription(&'a Subscription),
+    UsagePlan(&'a UsagePlan),
+    StageAssociation(&'a StageAssociation),
+}
 
-    impl<T: serde::Serialize + std::fmt::Debug + Send + Sync> Snapshot for T {
-        fn to_json(&self) -> serde_json::Value {
-            serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+impl Subject<'_> {
+    /// The subject's id, as text (what [`IdOnly`] writes).
+    fn id(&self) -> String {
+        match self {
+            Subject::Domain(d) => d.id.to_string(),
+            Subject::Principal(p) => p.id.to_string(),
+            Subject::Key(k) => k.id.to_string(),
+            Subject::AccessKey(a) => a.id.clone(),
+            Subject::Product(p) => p.id.to_string(),
+            Subject::Subscription(s) => s.key_id.to_string(),
+            Subject::UsagePlan(p) => p.id.to_string(),
+            Subject::StageAssociation(a) => a.usage_plan_id.to_string(),
         }
     }
 }
 
-pub(crate) fn record(
-    cap: &AdminOf,
-    domain: DomainId,
-    at: OffsetDateTime,
-    change: Change<'_>,
-) -> Operation {
-    Operation {
-        id: OperationId::new(),
-        domain,
-        actor: cap.actor().clone(),
-        action: change.action.to_owned(),
-        target_kind: change.target_kind,
-        target_id: change.target_id,
-        at,
-        metadata: change.metadata,
-        result: change.result.to_json(),
+/// Renders a [`Subject`] as the JSON an operation keeps as its `result`: a port, like the store,
+/// that the serving application fills with the native API's views (`Keyward::with_renderer`).
+/// A renderer never writes a secret (the core's objects hold only hashes and hints, and sealed
+/// access-key secrets it must leave out).
+pub trait SubjectRenderer: Send + Sync {
+    fn render(&self, subject: Subject<'_>) -> serde_json::Value;
+}
+
+/// The renderer of a core with no face installed (tools, benchmarks): the subject's id only.
+#[derive(Debug)]
+pub struct IdOnly;
+
+impl SubjectRenderer for IdOnly {
+    fn render(&self, subject: Subject<'_>) -> serde_json::Value {
+        serde_json::json!({ "id": subject.id() })
+    }
+}
+
+impl Keyward {
+    /// The operation that records `change`, made by the caller `cap` in `domain` at `at`.
+    pub(crate) fn record(
+        &self,
+        cap: &AdminOf,
+        domain: DomainId,
+        at: OffsetDateTime,
+        change: Change<'_>,
+    ) -> Operation {
+        Operation {
+            id: OperationId::new(),
+            domain,
+            actor: cap.actor().clone(),
+            action: change.action.to_owned(),
+            target_kind: change.target_kind,
+            target_id: change.target_id,
+            at,
+            metadata: change.metadata,
+            result: self.renderer.render(change.result),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::keys::{next_cursor, HasUuid as _};
-use super::operations::{changed_fields, record, Change};
+use super::operations::{changed_fields, Change, Subject};
 use super::Keyward;
 use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult, Entity, ValidationError};
@@ -56,7 +56,7 @@ impl Keyward {
             created_at: now,
             updated_at: now,
         };
-        let op = record(
+        let op = self.record(
             &cap,
             domain,
             now,
@@ -65,7 +65,7 @@ impl Keyward {
                 target_kind: TargetKind::Principal,
                 target_id: principal.id.as_uuid(),
                 metadata: json!({}),
-                result: &principal,
+                result: Subject::Principal(&principal),
             },
         );
         self.store.insert_principal(&principal, &op).await?;
@@ -153,7 +153,7 @@ impl Keyward {
         principal.limits.validate("limits")?;
         let now = self.clock.now();
         principal.updated_at = now;
-        let op = record(
+        let op = self.record(
             &cap,
             principal.domain,
             now,
@@ -162,7 +162,7 @@ impl Keyward {
                 target_kind: TargetKind::Principal,
                 target_id: principal.id.as_uuid(),
                 metadata,
-                result: &principal,
+                result: Subject::Principal(&principal),
             },
         );
         self.store.update_principal(&principal, &op).await?;
@@ -189,7 +189,7 @@ impl Keyward {
                 detail: "a caller cannot delete the principal that owns its own key".into(),
             });
         }
-        let op = record(
+        let op = self.record(
             &cap,
             principal.domain,
             self.clock.now(),
@@ -198,7 +198,7 @@ impl Keyward {
                 target_kind: TargetKind::Principal,
                 target_id: principal.id.as_uuid(),
                 metadata: json!({}),
-                result: &principal,
+                result: Subject::Principal(&principal),
             },
         );
         self.store.delete_principal(principal.id, &op).await?;

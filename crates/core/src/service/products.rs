@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::operations::{record, Change};
+use super::operations::{Change, Subject};
 use super::Keyward;
 use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult, Entity, StoreError};
@@ -58,7 +58,7 @@ impl Keyward {
             created_at: now,
             updated_at: now,
         };
-        let op = record(
+        let op = self.record(
             &cap,
             domain,
             now,
@@ -67,7 +67,7 @@ impl Keyward {
                 target_kind: TargetKind::Product,
                 target_id: product.id.as_uuid(),
                 metadata: json!({}),
-                result: &product,
+                result: Subject::Product(&product),
             },
         );
         self.store.insert_product(&product, &op).await?;
@@ -108,7 +108,7 @@ impl Keyward {
     pub async fn delete_product(&self, caller: &Caller, id: ProductId) -> CoreResult<Product> {
         let product = self.get_product(caller, id).await?;
         let cap = caller.admin_of(product.domain, Entity::Product)?;
-        let op = record(
+        let op = self.record(
             &cap,
             product.domain,
             self.clock.now(),
@@ -117,7 +117,7 @@ impl Keyward {
                 target_kind: TargetKind::Product,
                 target_id: product.id.as_uuid(),
                 metadata: json!({}),
-                result: &product,
+                result: Subject::Product(&product),
             },
         );
         match self.store.delete_product(id, &op).await {
@@ -232,7 +232,7 @@ impl Keyward {
             SubscriptionStatus::Deny => "subscription.deny",
             SubscriptionStatus::BlockedRequest => "subscription.block",
         };
-        let op = record(
+        let op = self.record(
             &cap,
             key.domain,
             now,
@@ -245,7 +245,7 @@ impl Keyward {
                     "from": from.map(SubscriptionStatus::as_str),
                     "to": status.as_str(),
                 }),
-                result: &subscription,
+                result: Subject::Subscription(&subscription),
             },
         );
         let written = self.store.put_subscription(&subscription, from, &op).await;
@@ -271,7 +271,7 @@ impl Keyward {
         if !current.status.can_unsubscribe() {
             return Err(refused(Some(current.status), "unsubscribed"));
         }
-        let op = record(
+        let op = self.record(
             &cap,
             key.domain,
             self.clock.now(),
@@ -280,7 +280,7 @@ impl Keyward {
                 target_kind: TargetKind::Key,
                 target_id: key_id.as_uuid(),
                 metadata: json!({ "product_id": product, "from": current.status.as_str() }),
-                result: &current,
+                result: Subject::Subscription(&current),
             },
         );
         let deleted = self

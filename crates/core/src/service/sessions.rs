@@ -11,7 +11,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::ids::KeyId;
 use crate::model::{ApiKey, KeyState, Principal};
 use crate::secret::PresentedSecret;
-use crate::session::{Claims, SessionToken, SESSION_TTL};
+use crate::session::{Claims, PresentedToken, SessionToken, SESSION_TTL};
 
 /// A freshly minted access token.
 #[derive(Debug)]
@@ -53,7 +53,7 @@ impl Keyward {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn session_caller(
         &self,
-        token: &str,
+        token: PresentedToken<'_>,
         client_ip: Option<IpAddr>,
     ) -> CoreResult<Caller> {
         let key = self.session_key(token, client_ip).await?;
@@ -65,7 +65,7 @@ impl Keyward {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn session_identity(
         &self,
-        token: &str,
+        token: PresentedToken<'_>,
         client_ip: Option<IpAddr>,
     ) -> CoreResult<Identity> {
         let key = self.session_key(token, client_ip).await?;
@@ -90,7 +90,11 @@ impl Keyward {
     /// The key behind a token, if the token is genuine and current and the key still accepts the
     /// secret it was minted from. Reads the store every time: a revocation must end the token at
     /// once, on every node, without waiting for any cache.
-    async fn session_key(&self, token: &str, client_ip: Option<IpAddr>) -> CoreResult<ApiKey> {
+    async fn session_key(
+        &self,
+        token: PresentedToken<'_>,
+        client_ip: Option<IpAddr>,
+    ) -> CoreResult<ApiKey> {
         let claims = self
             .sessions
             .open(token)

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::operations::{changed_fields, record, Change};
+use super::operations::{changed_fields, Change, Subject};
 use super::Keyward;
 use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult, Entity, StoreError};
@@ -80,7 +80,7 @@ impl Keyward {
             created_at: now,
             updated_at: now,
         };
-        let op = record(
+        let op = self.record(
             &cap,
             domain,
             now,
@@ -89,7 +89,7 @@ impl Keyward {
                 target_kind: TargetKind::UsagePlan,
                 target_id: plan.id.as_uuid(),
                 metadata: json!({}),
-                result: &plan,
+                result: Subject::UsagePlan(&plan),
             },
         );
         self.store.insert_usage_plan(&plan, &op).await?;
@@ -157,7 +157,7 @@ impl Keyward {
             plan.compat = compat;
         }
         plan.updated_at = self.clock.now();
-        let op = record(
+        let op = self.record(
             &cap,
             plan.domain,
             plan.updated_at,
@@ -166,7 +166,7 @@ impl Keyward {
                 target_kind: TargetKind::UsagePlan,
                 target_id: plan.id.as_uuid(),
                 metadata,
-                result: &plan,
+                result: Subject::UsagePlan(&plan),
             },
         );
         let touched = self
@@ -187,7 +187,7 @@ impl Keyward {
     ) -> CoreResult<UsagePlan> {
         let plan = self.get_usage_plan(caller, id).await?;
         let cap = caller.admin_of(plan.domain, Entity::UsagePlan)?;
-        let op = record(
+        let op = self.record(
             &cap,
             plan.domain,
             self.clock.now(),
@@ -196,7 +196,7 @@ impl Keyward {
                 target_kind: TargetKind::UsagePlan,
                 target_id: plan.id.as_uuid(),
                 metadata: json!({}),
-                result: &plan,
+                result: Subject::UsagePlan(&plan),
             },
         );
         self.store
@@ -233,7 +233,7 @@ impl Keyward {
         self.plan_in(caller, product.domain, plan).await?;
         let from = product.usage_plan_id;
         product.usage_plan_id = plan;
-        let op = record(
+        let op = self.record(
             &cap,
             product.domain,
             self.clock.now(),
@@ -242,7 +242,7 @@ impl Keyward {
                 target_kind: TargetKind::Product,
                 target_id: product.id.as_uuid(),
                 metadata: json!({ "from": from, "to": plan }),
-                result: &product,
+                result: Subject::Product(&product),
             },
         );
         let touched = self
@@ -271,7 +271,7 @@ impl Keyward {
         self.plan_in(caller, owner.domain, plan).await?;
         let from = subscription.usage_plan_id;
         subscription.usage_plan_id = plan;
-        let op = record(
+        let op = self.record(
             &cap,
             owner.domain,
             self.clock.now(),
@@ -280,7 +280,7 @@ impl Keyward {
                 target_kind: TargetKind::Key,
                 target_id: key.as_uuid(),
                 metadata: json!({ "product_id": product, "from": from, "to": plan }),
-                result: &subscription,
+                result: Subject::Subscription(&subscription),
             },
         );
         let touched = self
@@ -347,7 +347,7 @@ impl Keyward {
             usage_plan_id: plan,
             created_at: now,
         };
-        let op = record(
+        let op = self.record(
             &cap,
             product.domain,
             now,
@@ -360,7 +360,7 @@ impl Keyward {
                 target_kind: TargetKind::UsagePlan,
                 target_id: plan.as_uuid(),
                 metadata: json!({}),
-                result: &association,
+                result: Subject::StageAssociation(&association),
             },
         );
         let touched = if associate {

@@ -7,26 +7,89 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
-/// How to reach the server. `global`, so the flags go after any subcommand.
-#[derive(Debug, Clone, clap::Args)]
+use super::output::Format;
+
+/// The server URL when neither a flag, the environment nor a context gives one.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
+
+/// How to reach the server and what to print. Declared on the top-level command with `global`,
+/// so each flag works anywhere on the line (`keyward --json keys list`, `keyward keys list -o
+/// yaml`). The environment (`KEYWARD_URL`, `KEYWARD_TOKEN`) and the contexts of the CLI config
+/// are read when the command runs (see `contexts::resolve`), so a flag, the environment and a
+/// context can be told apart: flags > `--context` > environment > current context.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Client options")]
 pub struct ClientArgs {
-    /// URL of the keyward server.
-    #[arg(
-        long,
-        env = "KEYWARD_URL",
-        default_value = "http://127.0.0.1:8080",
-        global = true
-    )]
-    pub url: String,
+    /// URL of the keyward server [env: KEYWARD_URL; else the context's; else http://127.0.0.1:8080].
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
 
-    /// Management key (keyward:admin or keyward:root). Prefer KEYWARD_TOKEN: a flag's value is
-    /// visible to other users in `ps`.
-    #[arg(long, env = "KEYWARD_TOKEN", hide_env_values = true, global = true)]
-    pub token: Option<String>,
+    /// Management key (keyward:admin or keyward:root) [env: KEYWARD_TOKEN]. Prefer the
+    /// environment or `keyward login`: a flag's value is visible to other users in `ps`.
+    #[arg(long, global = true, value_name = "TOKEN", value_parser = Token::parse)]
+    pub token: Option<Token>,
 
-    /// Print the server's JSON instead of tables.
+    /// Use this context of the CLI config (see `keyward context list`) instead of the current one.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Output format.
+    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
+
+    /// Same as `-o json` (`-o` with another format is refused: see `cli::parse_args`).
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+impl ClientArgs {
+    pub fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            self.output.unwrap_or_default()
+        }
+    }
+}
+
+/// A management token. Its `Debug` does not print it; [`Token::expose`] is the only way out.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Token(String);
+
+impl Token {
+    /// Longest token accepted: keyward keys are far shorter; this only bounds what is stored.
+    const MAX_LEN: usize = 4096;
+
+    /// Trims the text; refuses empty, over-long or multi-line tokens, without echoing them.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let token = text.trim();
+        if token.is_empty() {
+            return Err("the token is empty".into());
+        }
+        if token.len() > Self::MAX_LEN || token.chars().any(char::is_control) {
+            return Err("that is not a token (too long, or holds control characters)".into());
+        }
+        Ok(Self(token.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+/// Where the commands go: the server and the token, once flags, environment and contexts are
+/// weighed.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub url: String,
+    pub token: Option<Token>,
 }
 
 /// Why a request failed, worded for the person at the terminal.
@@ -36,10 +99,13 @@ pub enum ClientError {
     Unreachable(String),
     #[error("keyward at {0} did not answer in time")]
     Timeout(String),
-    #[error("no token given (set --token or KEYWARD_TOKEN)")]
+    #[error("no token given (run `keyward login`, or set KEYWARD_TOKEN or --token)")]
     NoToken,
-    #[error("the token was refused (set --token or KEYWARD_TOKEN)")]
+    #[error("the token was refused: it is unknown, expired or disabled (run `keyward login` again, or set KEYWARD_TOKEN or --token)")]
     Refused,
+    /// Nothing matched what the user named (a key name, say).
+    #[error("{0}")]
+    NotFound(String),
     /// The server's own error body: `code: message`.
     #[error("{code}: {message}")]
     Api {
@@ -60,23 +126,31 @@ pub enum ClientError {
 pub struct ApiClient {
     http: reqwest::Client,
     base: Url,
-    token: Option<String>,
+    token: Option<Token>,
+}
+
+/// Checks that `text` is an http(s) URL the client can append paths to.
+pub fn parse_base_url(text: &str) -> anyhow::Result<Url> {
+    let base = Url::parse(text).map_err(|e| anyhow::anyhow!("`{text}` is not a URL: {e}"))?;
+    if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+        anyhow::bail!("the server URL must be an http:// or https:// URL");
+    }
+    Ok(base)
 }
 
 impl ApiClient {
-    pub fn new(args: &ClientArgs) -> anyhow::Result<Self> {
-        let base = Url::parse(&args.url)
-            .map_err(|e| anyhow::anyhow!("--url `{}` is not a URL: {e}", args.url))?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            anyhow::bail!("--url must be an http:// or https:// URL");
-        }
+    pub fn new(target: &Target) -> anyhow::Result<Self> {
+        let base = parse_base_url(&target.url)?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .user_agent(concat!("keyward-cli/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let token = args.token.clone().filter(|t| !t.trim().is_empty());
-        Ok(Self { http, base, token })
+        Ok(Self {
+            http,
+            base,
+            token: target.token.clone(),
+        })
     }
 
     /// The base URL with `segments` appended, each percent-encoded (ids come from the user).
@@ -144,8 +218,8 @@ impl ApiClient {
         authenticated: bool,
     ) -> Result<Option<Value>, ClientError> {
         if authenticated {
-            let token = self.token.as_deref().ok_or(ClientError::NoToken)?;
-            request = request.bearer_auth(token);
+            let token = self.token.as_ref().ok_or(ClientError::NoToken)?;
+            request = request.bearer_auth(token.expose());
         }
         let response = request.send().await.map_err(|e| self.transport(e))?;
         let status = response.status();
@@ -206,10 +280,9 @@ mod tests {
     use super::*;
 
     fn client(url: &str) -> ApiClient {
-        ApiClient::new(&ClientArgs {
+        ApiClient::new(&Target {
             url: url.into(),
             token: None,
-            json: false,
         })
         .expect("client")
     }
@@ -240,12 +313,21 @@ mod tests {
     #[test]
     fn bad_urls_are_refused() {
         for url in ["not a url", "ftp://x", "mailto:a@b"] {
-            let args = ClientArgs {
+            let target = Target {
                 url: url.into(),
                 token: None,
-                json: false,
             };
-            assert!(ApiClient::new(&args).is_err(), "{url}");
+            assert!(ApiClient::new(&target).is_err(), "{url}");
         }
+    }
+
+    #[test]
+    fn tokens_do_not_print_and_are_bounded() {
+        let token = Token::parse("  kw_secret\n").expect("a token");
+        assert_eq!(token.expose(), "kw_secret");
+        assert!(!format!("{token:?}").contains("kw_secret"));
+        assert!(Token::parse("   ").is_err());
+        assert!(Token::parse("a\tb").is_err());
+        assert!(Token::parse(&"x".repeat(5000)).is_err());
     }
 }

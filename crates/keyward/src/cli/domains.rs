@@ -3,14 +3,13 @@
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use super::client::{ApiClient, ClientArgs};
+use super::client::ApiClient;
 use super::list::{self, parse_id, PageArgs};
-use super::output::{self, Table};
+use super::output::{self, Format, Table};
+use super::prompt;
 
 #[derive(Debug, Args)]
 pub struct DomainsCommand {
-    #[command(flatten)]
-    client: ClientArgs,
     #[command(subcommand)]
     action: DomainsAction,
 }
@@ -40,36 +39,36 @@ enum DomainsAction {
         #[arg(long)]
         description: Option<String>,
     },
-    /// Delete a domain that has no principals left (root only).
+    /// Delete a domain that has no principals left (root only; asks first on a terminal,
+    /// elsewhere needs --yes).
     Delete {
         #[arg(value_parser = parse_id)]
         id: String,
+        /// Do not ask for confirmation (needed when stdin is not a terminal).
+        #[arg(short, long)]
+        yes: bool,
     },
 }
 
 impl DomainsCommand {
-    pub async fn run(self) -> anyhow::Result<()> {
-        let client = ApiClient::new(&self.client)?;
-        let json = self.client.json;
+    pub async fn run(self, client: &ApiClient, format: Format) -> anyhow::Result<()> {
         let text = match self.action {
             DomainsAction::Create { name, description } => {
                 let mut body = json!({"name": name});
                 if let Some(description) = description {
                     body["description"] = json!(description);
                 }
-                render(&client.post(&["v1", "domains"], &body).await?, json)
+                render(&client.post(&["v1", "domains"], &body).await?, format)
             }
             DomainsAction::List(page) => {
-                let list = list::fetch(&client, &["v1", "domains"], Vec::new(), &page).await?;
-                if json {
-                    output::json(&list)
-                } else {
+                let list = list::fetch(client, &["v1", "domains"], Vec::new(), &page).await?;
+                format.structured(&list).unwrap_or_else(|| {
                     list::hint_next_page(&list);
                     table(list::items(&list))
-                }
+                })
             }
             DomainsAction::Get { id } => {
-                render(&client.get(&["v1", "domains", &id], &[]).await?, json)
+                render(&client.get(&["v1", "domains", &id], &[]).await?, format)
             }
             DomainsAction::Update {
                 id,
@@ -86,11 +85,12 @@ impl DomainsCommand {
                 if body.as_object().is_some_and(|b| b.is_empty()) {
                     anyhow::bail!("nothing to update: give --name and/or --description");
                 }
-                render(&client.patch(&["v1", "domains", &id], &body).await?, json)
+                render(&client.patch(&["v1", "domains", &id], &body).await?, format)
             }
-            DomainsAction::Delete { id } => {
+            DomainsAction::Delete { id, yes } => {
+                prompt::confirm(&format!("Delete domain {id} for good?"), yes)?;
                 client.delete(&["v1", "domains", &id]).await?;
-                if json {
+                if format != Format::Table {
                     String::new()
                 } else {
                     format!("Deleted domain {id}.\n")
@@ -101,9 +101,9 @@ impl DomainsCommand {
     }
 }
 
-fn render(domain: &Value, json: bool) -> String {
-    if json {
-        return output::json(domain);
+fn render(domain: &Value, format: Format) -> String {
+    if let Some(text) = format.structured(domain) {
+        return text;
     }
     let text = |field: &str| output::text(domain, field);
     output::fields(&[

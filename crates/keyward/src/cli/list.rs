@@ -1,4 +1,7 @@
-//! The flags every list command shares, and cursor-following for `--all`.
+//! The flags every list command shares, and cursor-following for `--all` (with a progress line
+//! on stderr when stderr is a terminal, so logs of scripts stay clean).
+
+use std::io::{IsTerminal, Write};
 
 use serde_json::{json, Value};
 
@@ -80,6 +83,7 @@ pub async fn fetch(
     }
     let mut items = Vec::new();
     let mut cursor = page.cursor.clone();
+    let mut progress = Progress::new(page.all);
     loop {
         let mut this_page = query.clone();
         if let Some(cursor) = &cursor {
@@ -95,9 +99,53 @@ pub async fn fetch(
             .map(str::to_string);
         // A cursor that does not move would loop for ever; stop rather than trust it.
         if !page.all || next.is_none() || next == cursor {
+            progress.finish();
             return Ok(json!({"items": items, "next_cursor": next}));
         }
+        progress.page_done(items.len());
         cursor = next;
+    }
+}
+
+/// `fetched 3 pages, 150 items…`, rewritten in place on a terminal's stderr, erased at the end.
+struct Progress {
+    shown: bool,
+    on: bool,
+    pages: usize,
+}
+
+impl Progress {
+    fn new(all: bool) -> Self {
+        Self {
+            shown: false,
+            on: all && std::io::stderr().is_terminal(),
+            pages: 0,
+        }
+    }
+
+    fn page_done(&mut self, items: usize) {
+        self.pages += 1;
+        if self.on {
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\rfetched {} pages, {items} items…", self.pages);
+            let _ = stderr.flush();
+            self.shown = true;
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.shown {
+            // Carriage return, then erase to the end of the line.
+            eprint!("\r\x1b[K");
+            self.shown = false;
+        }
+    }
+}
+
+impl Drop for Progress {
+    /// An error mid-way must not leave the line under the error message.
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 

@@ -3,14 +3,12 @@
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
-use super::client::{ApiClient, ClientArgs};
+use super::client::ApiClient;
 use super::list::{self, parse_id, PageArgs};
-use super::output::{self, Table};
+use super::output::{self, Format, Table};
 
 #[derive(Debug, Args)]
 pub struct OperationsCommand {
-    #[command(flatten)]
-    client: ClientArgs,
     #[command(subcommand)]
     action: OperationsAction,
 }
@@ -42,9 +40,7 @@ enum OperationsAction {
 }
 
 impl OperationsCommand {
-    pub async fn run(self) -> anyhow::Result<()> {
-        let client = ApiClient::new(&self.client)?;
-        let json = self.client.json;
+    pub async fn run(self, client: &ApiClient, format: Format) -> anyhow::Result<()> {
         let text = match self.action {
             OperationsAction::List {
                 target_id,
@@ -77,21 +73,17 @@ impl OperationsCommand {
                         query.push((name.to_string(), value));
                     }
                 }
-                let list = list::fetch(&client, &segments, query, &page).await?;
-                if json {
-                    output::json(&list)
-                } else {
+                let list = list::fetch(client, &segments, query, &page).await?;
+                format.structured(&list).unwrap_or_else(|| {
                     list::hint_next_page(&list);
                     table(list::items(&list))
-                }
+                })
             }
             OperationsAction::Get { id } => {
                 let operation = client.get(&["v1", "operations", &id], &[]).await?;
-                if json {
-                    output::json(&operation)
-                } else {
-                    render(&operation)
-                }
+                format
+                    .structured(&operation)
+                    .unwrap_or_else(|| render(&operation))
             }
         };
         output::print(&text)

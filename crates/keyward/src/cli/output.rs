@@ -1,5 +1,5 @@
 //! What client commands print: aligned tables and `field: value` blocks for people, the server's
-//! JSON for scripts (`--json`). Everything is rendered to a `String` first and written to stdout
+//! JSON (`-o json`, `--json`) or the same as YAML (`-o yaml`) for scripts. Everything is rendered to a `String` first and written to stdout
 //! in one go, so a closed pipe (`| head`) ends the command quietly instead of panicking.
 
 use std::io::Write;
@@ -19,6 +19,38 @@ pub fn print(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
+}
+
+/// The `-o`/`--output` choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Tables and `label: value` blocks, for people.
+    #[default]
+    Table,
+    /// The server's JSON, pretty-printed.
+    Json,
+    /// The server's JSON as YAML.
+    Yaml,
+}
+
+impl Format {
+    /// The value in the machine-readable format, or `None` for `table` (the caller renders it).
+    pub fn structured(self, value: &Value) -> Option<String> {
+        match self {
+            Format::Table => None,
+            Format::Json => Some(json(value)),
+            Format::Yaml => Some(yaml(value)),
+        }
+    }
+}
+
+/// YAML, newline-terminated. A `Value` always serializes; the fallback is JSON, which is YAML.
+pub fn yaml(value: &Value) -> String {
+    let mut text = serde_norway::to_string(value).unwrap_or_else(|_| value.to_string());
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
 }
 
 /// Pretty JSON, newline-terminated.
@@ -189,6 +221,16 @@ mod tests {
         assert_eq!(time_or(&v, "n", "never"), "never");
         let k = json!({"allowed_cidrs": [{"name": "office", "cidr": "192.0.2.0/24"}, {"cidr": "10.0.0.0/8"}]});
         assert_eq!(cidrs(&k), "office=192.0.2.0/24, 10.0.0.0/8");
+    }
+
+    #[test]
+    fn yaml_is_the_same_document() {
+        let value = json!({"items": [{"id": "1", "name": "ci: deploy"}], "next_cursor": null});
+        let text = Format::Yaml.structured(&value).expect("yaml");
+        let back: Value = serde_norway::from_str(&text).expect("parses back");
+        assert_eq!(back, value);
+        assert!(text.contains("next_cursor: null"), "{text}");
+        assert_eq!(Format::Table.structured(&value), None);
     }
 
     #[test]

@@ -3,14 +3,13 @@
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use super::client::{ApiClient, ClientArgs};
+use super::client::ApiClient;
 use super::list::{self, parse_id, ListArgs};
-use super::output::{self, Table};
+use super::output::{self, Format, Table};
+use super::prompt;
 
 #[derive(Debug, Args)]
 pub struct PrincipalsCommand {
-    #[command(flatten)]
-    client: ClientArgs,
     #[command(subcommand)]
     action: PrincipalsAction,
 }
@@ -48,17 +47,18 @@ enum PrincipalsAction {
         #[arg(long)]
         description: Option<String>,
     },
-    /// Delete a principal that owns no keys.
+    /// Delete a principal that owns no keys (asks first on a terminal; elsewhere needs --yes).
     Delete {
         #[arg(value_parser = parse_id)]
         id: String,
+        /// Do not ask for confirmation (needed when stdin is not a terminal).
+        #[arg(short, long)]
+        yes: bool,
     },
 }
 
 impl PrincipalsCommand {
-    pub async fn run(self) -> anyhow::Result<()> {
-        let client = ApiClient::new(&self.client)?;
-        let json = self.client.json;
+    pub async fn run(self, client: &ApiClient, format: Format) -> anyhow::Result<()> {
         let text = match self.action {
             PrincipalsAction::Create {
                 kind,
@@ -77,20 +77,18 @@ impl PrincipalsCommand {
                 if let Some(domain_id) = domain_id {
                     body["domain_id"] = json!(domain_id);
                 }
-                render(&client.post(&["v1", "principals"], &body).await?, json)
+                render(&client.post(&["v1", "principals"], &body).await?, format)
             }
             PrincipalsAction::List(args) => {
                 let list =
-                    list::fetch(&client, &["v1", "principals"], args.query(), &args.page).await?;
-                if json {
-                    output::json(&list)
-                } else {
+                    list::fetch(client, &["v1", "principals"], args.query(), &args.page).await?;
+                format.structured(&list).unwrap_or_else(|| {
                     list::hint_next_page(&list);
                     table(list::items(&list))
-                }
+                })
             }
             PrincipalsAction::Get { id } => {
-                render(&client.get(&["v1", "principals", &id], &[]).await?, json)
+                render(&client.get(&["v1", "principals", &id], &[]).await?, format)
             }
             PrincipalsAction::Update {
                 id,
@@ -108,11 +106,12 @@ impl PrincipalsCommand {
                     anyhow::bail!("nothing to update: give --name and/or --description");
                 }
                 let principal = client.patch(&["v1", "principals", &id], &body).await?;
-                render(&principal, json)
+                render(&principal, format)
             }
-            PrincipalsAction::Delete { id } => {
+            PrincipalsAction::Delete { id, yes } => {
+                prompt::confirm(&format!("Delete principal {id} for good?"), yes)?;
                 client.delete(&["v1", "principals", &id]).await?;
-                if json {
+                if format != Format::Table {
                     String::new()
                 } else {
                     format!("Deleted principal {id}.\n")
@@ -123,9 +122,9 @@ impl PrincipalsCommand {
     }
 }
 
-fn render(principal: &Value, json: bool) -> String {
-    if json {
-        return output::json(principal);
+fn render(principal: &Value, format: Format) -> String {
+    if let Some(text) = format.structured(principal) {
+        return text;
     }
     let text = |field: &str| output::text(principal, field);
     output::fields(&[

@@ -43,7 +43,8 @@ pub async fn init(args: ServerArgs) -> anyhow::Result<()> {
         app::hasher(&config),
         Arc::new(SystemClock),
         &config.cache,
-    );
+    )
+    .with_renderer(Arc::new(keyward_api::views::ViewRenderer));
     let url = keyward_store::redact_url(&config.database_url);
     match root_key::bootstrap(&core, store.as_ref(), config.root_key_file.as_deref()).await? {
         RootKey::AlreadyInitialised => output::print(&format!(

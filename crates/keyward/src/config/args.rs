@@ -2,8 +2,9 @@
 //! (clap's `env`), so one `Option` here is "flag, else environment, else not set" and
 //! [`Config::resolve`](super::Config::resolve) puts the file and the defaults underneath.
 //!
-//! The pepper has no flag on purpose: a flag's value shows in `ps` to every user of the machine.
-//! It comes from `KEYWARD_PEPPER` or from a file (`--pepper-file`).
+//! The pepper and the master key have no flag on purpose: a flag's value shows in `ps` to every
+//! user of the machine. Each comes from its variable (`KEYWARD_PEPPER`, `KEYWARD_MASTER_KEY`) or
+//! from a file (`--pepper-file`, `--master-key-file`, or their `*_FILE` variables).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +43,11 @@ pub struct ServerArgs {
     /// KEYWARD_PEPPER. Without one, secrets are stored as plain SHA-256.
     #[arg(long, env = "KEYWARD_PEPPER_FILE", value_name = "PATH")]
     pub pepper_file: Option<PathBuf>,
+
+    /// File holding the master key that seals access keys' secret keys (NCP signature v2; at
+    /// least 16 bytes). Or set KEYWARD_MASTER_KEY. Without one, access keys cannot be created.
+    #[arg(long, env = "KEYWARD_MASTER_KEY_FILE", value_name = "PATH")]
+    pub master_key_file: Option<PathBuf>,
 
     /// Proxy network whose X-Forwarded-For is believed (repeatable; env: comma-separated).
     #[arg(

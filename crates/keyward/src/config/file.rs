@@ -22,11 +22,22 @@
 //! log = "info"
 //! redis_url = "redis://:secret@cache.internal:6379"
 //!
+//! [gateway]
+//! strip_key = true
+//!
 //! [cache]
 //! max_entries = 1000000
 //! positive_ttl = "60s"
 //! negative_ttl = "30s"
 //! stale_window = "5m"
+//!
+//! [gateway]            # see `config/gateway.rs` and docs/gateways.md
+//! key_sources = ["bearer", "api-key", "header:x-api-key", "header:x-ncp-apigw-api-key"]
+//!
+//! [[gateway.routes]]
+//! path = "/billing/**"
+//! methods = ["POST", "PUT"]
+//! scopes = ["billing:write"]
 //! ```
 //!
 //! Relative paths are relative to the working directory, as they are on the command line. The
@@ -76,6 +87,9 @@ pub struct FileConfig {
     pub redis_url: Option<String>,
     #[serde(default)]
     pub cache: FileCache,
+    /// How gateway checks read a request (`config/gateway.rs`).
+    #[serde(default)]
+    pub gateway: super::gateway::FileGateway,
 }
 
 #[derive(Debug, Default, Deserialize)]

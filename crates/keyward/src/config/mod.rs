@@ -4,10 +4,13 @@
 //! arrive together in [`ServerArgs`]; [`Config::resolve`] lays them over the file and the
 //! defaults. The result is validated once, here: a bad value is a clear error at startup, never a
 //! panic later. Tests build a [`Config`] directly (`Config { listen: ..., ..Config::default() }`).
+//! [`example`] prints the commented file of every setting (`keyward config example`).
 
 mod args;
 mod duration;
+pub mod example;
 mod file;
+mod gateway;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -19,11 +22,12 @@ use ipnet::IpNet;
 use keyward_core::secret::Pepper;
 use keyward_core::signing::MasterKey;
 use keyward_core::verify::CacheSettings;
-use keyward_edge::ConnectionLimits;
+use keyward_edge::{ConnectionLimits, GatewaySettings};
 
 pub use args::{parse_cidr, ServerArgs};
 pub use duration::{format_duration, parse_duration};
 pub use file::{FileCache, FileConfig};
+pub use gateway::FileGateway;
 
 /// Default listen address: loopback only, so a first try exposes nothing.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -69,6 +73,8 @@ pub struct Config {
     /// Where rate limits and quotas are shared by many nodes (`redis://…`). `None`: counted in
     /// this node's memory.
     pub redis_url: Option<String>,
+    /// How gateway checks read a request: key sources, route policies, CORS preflights.
+    pub gateway: GatewaySettings,
 }
 
 impl Default for Config {
@@ -90,6 +96,7 @@ impl Default for Config {
             usage_retention: DEFAULT_USAGE_RETENTION,
             log_filter: DEFAULT_LOG_FILTER.into(),
             redis_url: None,
+            gateway: GatewaySettings::default(),
         }
     }
 }
@@ -117,6 +124,7 @@ impl fmt::Debug for Config {
                 "redis_url",
                 &self.redis_url.as_deref().map(keyward_redis::redact_url),
             )
+            .field("gateway", &self.gateway)
             .finish()
     }
 }
@@ -164,6 +172,7 @@ impl Config {
                 .context("trusted_proxies")?,
             (None, None) => defaults.trusted_proxies,
         };
+        let gateway = file.gateway.resolve()?;
         let config = Config {
             listen: args.listen.or(file.listen).unwrap_or(defaults.listen),
             database_url: args
@@ -175,7 +184,11 @@ impl Config {
                 .database_max_connections
                 .or(file.database_max_connections),
             pepper: resolve_pepper(args.pepper_file.as_deref(), file.pepper_file, env)?,
-            master_key: resolve_master_key(file.master_key_file, env)?,
+            master_key: resolve_master_key(
+                args.master_key_file.as_deref(),
+                file.master_key_file,
+                env,
+            )?,
             trusted_proxies,
             root_key_file: args.root_key_file.clone().or(file.root_key_file),
             body_limit_bytes: args
@@ -245,6 +258,7 @@ impl Config {
                 .or(file.log)
                 .unwrap_or(defaults.log_filter),
             redis_url: args.redis_url.clone().or(file.redis_url),
+            gateway,
         };
         config.validate()?;
         Ok(config)
@@ -307,36 +321,48 @@ fn resolve_pepper(
     let Some(path) = arg_file.map(Path::to_path_buf).or(config_file) else {
         return Ok(None);
     };
-    let mut bytes = std::fs::read(&path)
-        .with_context(|| format!("cannot read the pepper file {}", path.display()))?;
-    // Editors and `echo` add a final newline; it is not part of the pepper.
-    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-        bytes.pop();
-    }
+    let bytes = read_secret_file(&path, "pepper")?;
     Pepper::new(bytes)
         .map(Some)
         .map_err(|e| anyhow::anyhow!("pepper file {}: {}", path.display(), e.reason))
 }
 
-/// `KEYWARD_MASTER_KEY` beats the file's `master_key_file`; like the pepper, the key itself is
-/// never written in the configuration file, and a final newline in its file is not part of it.
-fn resolve_master_key(file: Option<PathBuf>, env: &EnvOnly) -> anyhow::Result<Option<MasterKey>> {
+/// Like the pepper: `KEYWARD_MASTER_KEY` and `--master-key-file`/`KEYWARD_MASTER_KEY_FILE` at
+/// once is an error; either beats the file's `master_key_file`. The key itself is never written
+/// in the configuration file, and a final newline in its file is not part of it.
+fn resolve_master_key(
+    arg_file: Option<&Path>,
+    config_file: Option<PathBuf>,
+    env: &EnvOnly,
+) -> anyhow::Result<Option<MasterKey>> {
+    if let (Some(_), Some(path)) = (&env.master_key, arg_file) {
+        bail!(
+            "both KEYWARD_MASTER_KEY and a master key file ({}) are set: keep one",
+            path.display()
+        );
+    }
     if let Some(text) = &env.master_key {
         return MasterKey::new(text.as_bytes())
             .map(Some)
             .map_err(|e| anyhow::anyhow!("KEYWARD_MASTER_KEY: {}", e.reason));
     }
-    let Some(path) = file else {
+    let Some(path) = arg_file.map(Path::to_path_buf).or(config_file) else {
         return Ok(None);
     };
-    let mut bytes = std::fs::read(&path)
-        .with_context(|| format!("cannot read the master key file {}", path.display()))?;
-    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-        bytes.pop();
-    }
+    let bytes = read_secret_file(&path, "master key")?;
     MasterKey::new(&bytes)
         .map(Some)
         .map_err(|e| anyhow::anyhow!("master key file {}: {}", path.display(), e.reason))
+}
+
+/// A secret's file, less the final newline editors and `echo` add (it is not part of it).
+fn read_secret_file(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
+    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        bytes.pop();
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

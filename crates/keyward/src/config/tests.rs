@@ -17,6 +17,7 @@ const VARS: &[&str] = &[
     "KEYWARD_DATABASE_URL",
     "KEYWARD_DATABASE_MAX_CONNECTIONS",
     "KEYWARD_PEPPER_FILE",
+    "KEYWARD_MASTER_KEY_FILE",
     "KEYWARD_TRUSTED_PROXIES",
     "KEYWARD_ROOT_KEY_FILE",
     "KEYWARD_BODY_LIMIT_BYTES",
@@ -334,6 +335,17 @@ fn the_master_key_comes_from_the_environment_or_its_file_and_never_prints() {
     };
     let err = resolve("", &none, &short).expect_err("too short");
     assert!(!err.to_string().contains("tiny"), "{err}");
+    // The *_FILE form: KEYWARD_MASTER_KEY_FILE (or --master-key-file), not with the value too.
+    let path_text = path.display().to_string();
+    let from_var = {
+        let _env = Env::lock(&[("KEYWARD_MASTER_KEY_FILE", &path_text)]);
+        parse(&[])
+    };
+    assert_eq!(from_var.master_key_file.as_deref(), Some(path.as_path()));
+    let from_flag = resolve("", &from_var, &EnvOnly::default()).expect("flag master key");
+    assert!(from_flag.master_key.is_some());
+    let err = resolve("", &from_var, &env).expect_err("both forms at once");
+    assert!(err.to_string().contains("keep one"), "{err}");
 }
 
 #[test]
@@ -409,4 +421,85 @@ fn the_redis_url_is_layered_checked_and_never_prints_its_password() {
     let message = format!("{error:#}");
     assert!(message.contains("redis://"), "{message}");
     assert!(!message.contains("oops-secret"), "{message}");
+}
+
+#[test]
+fn the_gateway_section_is_read_and_checked() {
+    let none = ServerArgs::default();
+    let env = EnvOnly::default();
+    let defaults = resolve("", &none, &env).expect("valid");
+    assert_eq!(
+        defaults.gateway.key_sources,
+        keyward_edge::key_sources::KeySources::default()
+    );
+    assert!(defaults.gateway.routes.is_empty());
+    assert!(defaults.gateway.allow_preflight);
+
+    let file = r#"
+[gateway]
+key_sources = ["header:X-Token", "bearer"]
+query_parameter = "api_key"
+allow_preflight = false
+
+[[gateway.routes]]
+path = "/billing/**"
+methods = ["POST", "put"]
+scopes = ["billing:write"]
+
+[[gateway.routes]]
+host = "*.example.com"
+path = "/public/**"
+public = true
+"#;
+    let config = resolve(file, &none, &env).expect("valid");
+    let sources = &config.gateway.key_sources;
+    assert_eq!(sources.headers().len(), 2);
+    assert_eq!(sources.query_parameter(), Some("api_key"));
+    assert!(!config.gateway.allow_preflight);
+    assert_eq!(config.gateway.routes.len(), 2);
+    // A query parameter alone keeps the default header list beside it.
+    let query_only = resolve("[gateway]\nquery_parameter = \"k\"\n", &none, &env).expect("valid");
+    assert_eq!(query_only.gateway.key_sources.headers().len(), 4);
+}
+
+#[test]
+fn a_bad_gateway_section_names_what_is_wrong() {
+    let none = ServerArgs::default();
+    let env = EnvOnly::default();
+    let cases = [
+        ("[gateway]\nkey_sources = [\"cookie\"]\n", "gateway.key_sources[0]: `cookie`"),
+        ("[gateway]\nkey_sources = []\n", "at least one"),
+        ("[gateway]\nquery_parameter = \"a b\"\n", "gateway.query_parameter"),
+        ("[gateway]\nallow_prefligth = true\n", "allow_prefligth"),
+        (
+            "[[gateway.routes]]\npath = \"/a\"\n[[gateway.routes]]\npath = \"/b/**\"\nmethods = [\"FETCH\"]\n",
+            "gateway.routes[1] (path \"/b/**\"): methods: `FETCH` is not one of",
+        ),
+        (
+            "[[gateway.routes]]\npath = \"b\"\n",
+            "gateway.routes[0] (path \"b\"): path: must start with `/`",
+        ),
+        (
+            "[[gateway.routes]]\npath = \"/p\"\npublic = true\nscopes = [\"x\"]\n",
+            "gateway.routes[0] (path \"/p\"): scopes: a public route",
+        ),
+        ("[[gateway.routes]]\npath = \"/p\"\nproduct = \"nope\"\n", "product: must be a UUID"),
+        ("[[gateway.routes]]\npath = \"/p\"\nhost = \"a:80\"\n", "host: must be a host name"),
+        ("[[gateway.routes]]\npath = \"/p\"\nscope = [\"x\"]\n", "unknown field `scope`"),
+    ];
+    for (file, words) in cases {
+        let error = resolve(file, &none, &env).expect_err(file);
+        let message = format!("{error:#}");
+        assert!(message.contains(words), "{file}: {message}");
+    }
+}
+
+#[test]
+fn the_gateway_strips_the_key_unless_the_file_says_not_to() {
+    let none = ServerArgs::default();
+    let env = EnvOnly::default();
+    assert!(resolve("", &none, &env).expect("valid").gateway.strip_key);
+    let file = "[gateway]\nstrip_key = false\n";
+    assert!(!resolve(file, &none, &env).expect("valid").gateway.strip_key);
+    assert!(FileConfig::parse("[gateway]\nstrip_keys = true\n").is_err());
 }

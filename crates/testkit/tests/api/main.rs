@@ -11,6 +11,8 @@ mod concurrency;
 mod domains;
 mod errors;
 mod gateway;
+mod gateway_nginx;
+mod gateway_routes;
 mod hostile;
 mod input;
 mod keys;

@@ -84,3 +84,43 @@ async fn a_known_route_with_the_wrong_method_is_405() {
         reply.expect_error(405, "METHOD_NOT_ALLOWED");
     }
 }
+
+#[tokio::test]
+async fn docs_page_serves_the_reference_from_embedded_assets_under_a_self_only_policy() {
+    let app = spawn_app().await;
+    let page = app
+        .request(Method::GET, "/docs")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(page.status(), 200);
+    let headers = page.headers().clone();
+    assert!(headers["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/html"));
+    let csp = headers["content-security-policy"].to_str().expect("ascii");
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(!csp.contains("http"), "no other origin is allowed: {csp}");
+    let html = page.text().await.expect("a body");
+    assert!(html.contains("spec-url=\"/v1/openapi.json\""), "{html}");
+    let script = html
+        .split("<script type=\"module\" src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page loads a script");
+    assert!(script.starts_with("/docs/"), "served here: {script}");
+
+    let js = app.request(Method::GET, script).send().await.expect("sent");
+    assert_eq!(js.status(), 200);
+    assert!(js.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/javascript"));
+    let body = js.bytes().await.expect("a body");
+    assert!(body.len() > 100_000, "the whole RapiDoc bundle");
+    assert!(
+        String::from_utf8_lossy(&body).contains("rapi-doc"),
+        "it defines <rapi-doc>"
+    );
+}

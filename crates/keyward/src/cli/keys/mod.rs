@@ -1,9 +1,10 @@
 //! `keyward keys …`: create, list, get, update, enable, disable, rotate, delete, verify.
 
+mod lookup;
 mod usage;
+mod verify;
 mod view;
 
-use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
@@ -12,16 +13,16 @@ use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use self::view::{key_table, render_created, render_key};
-use super::client::{ApiClient, ClientArgs};
+use self::lookup::{key_ref, owner_names};
+use self::view::{key_table, render_created, render_key, Owners};
+use super::client::ApiClient;
 use super::list::{self, parse_id, ListArgs};
-use super::output;
+use super::output::{self, Format};
+use super::prompt;
 use crate::config::parse_duration;
 
 #[derive(Debug, Args)]
 pub struct KeysCommand {
-    #[command(flatten)]
-    client: ClientArgs,
     #[command(subcommand)]
     action: KeysAction,
 }
@@ -32,10 +33,10 @@ enum KeysAction {
     Create(CreateArgs),
     /// List keys.
     List(ListArgs),
-    /// Show one key.
+    /// Show one key, by id or by name (names are looked up in the token's domain).
     Get {
-        #[arg(value_parser = parse_id)]
-        id: String,
+        /// The key's id or name.
+        key: String,
     },
     /// Change a key's fields (only those given).
     Update(UpdateArgs),
@@ -57,13 +58,16 @@ enum KeysAction {
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         grace: Option<std::time::Duration>,
     },
-    /// Delete a key for good.
+    /// Delete a key for good (asks first on a terminal; elsewhere needs --yes).
     Delete {
-        #[arg(value_parser = parse_id)]
-        id: String,
+        /// The key's id or name.
+        key: String,
+        /// Do not ask for confirmation.
+        #[arg(short, long)]
+        yes: bool,
     },
     /// Check a key as a gateway would. Exit status: 0 valid, 3 not valid.
-    Verify(VerifyArgs),
+    Verify(verify::VerifyArgs),
     /// Add to or set a key's credit balance.
     #[command(subcommand)]
     Credits(usage::CreditsAction),
@@ -135,22 +139,9 @@ struct UpdateArgs {
     no_cidrs: bool,
 }
 
-#[derive(Debug, Args)]
-struct VerifyArgs {
-    /// The key. Leave it out to read it from stdin, which keeps it out of shell history.
-    key: Option<String>,
-    /// Client address to check against the key's allow-list.
-    #[arg(long)]
-    ip: Option<std::net::IpAddr>,
-    /// Scope the key must hold (repeatable).
-    #[arg(long = "scope", value_name = "SCOPE")]
-    scopes: Vec<String>,
-}
-
 impl KeysCommand {
-    pub async fn run(self) -> anyhow::Result<ExitCode> {
-        let client = ApiClient::new(&self.client)?;
-        let json = self.client.json;
+    pub async fn run(self, client: &ApiClient, format: Format) -> anyhow::Result<ExitCode> {
+        let none = Owners::new();
         let text = match self.action {
             KeysAction::Create(args) => {
                 let mut body = args.fields.into_body()?;
@@ -160,38 +151,47 @@ impl KeysCommand {
                     body.insert("state".into(), json!("disabled"));
                 }
                 let created = client.post(&["v1", "keys"], &Value::Object(body)).await?;
-                render_created(&created, json, "Created")
+                render_created(&created, format, "Created")
             }
             KeysAction::List(args) => {
-                let list = list::fetch(&client, &["v1", "keys"], args.query(), &args.page).await?;
-                if json {
-                    output::json(&list)
-                } else {
-                    list::hint_next_page(&list);
-                    key_table(list::items(&list))
+                let list = list::fetch(client, &["v1", "keys"], args.query(), &args.page).await?;
+                match format.structured(&list) {
+                    Some(text) => text,
+                    None => {
+                        list::hint_next_page(&list);
+                        let keys = list::items(&list);
+                        let owners = owner_names(client, keys, args.domain_id.as_deref()).await;
+                        key_table(keys, &owners)
+                    }
                 }
             }
-            KeysAction::Get { id } => {
-                render_key(&client.get(&["v1", "keys", &id], &[]).await?, json)
+            KeysAction::Get { key } => {
+                let id = key_ref(client, &key).await?.id;
+                let key = client.get(&["v1", "keys", &id], &[]).await?;
+                let owners = match format {
+                    Format::Table => owner_names(client, std::slice::from_ref(&key), None).await,
+                    _ => none,
+                };
+                render_key(&key, format, &owners)
             }
             KeysAction::Update(args) => {
                 let id = args.id.clone();
                 let key = client
                     .patch(&["v1", "keys", &id], &args.into_body()?)
                     .await?;
-                render_key(&key, json)
+                render_key(&key, format, &none)
             }
             KeysAction::Enable { id } => {
                 let key = client
                     .post(&["v1", "keys", &id, "enable"], &json!({}))
                     .await?;
-                render_key(&key, json)
+                render_key(&key, format, &none)
             }
             KeysAction::Disable { id } => {
                 let key = client
                     .post(&["v1", "keys", &id, "disable"], &json!({}))
                     .await?;
-                render_key(&key, json)
+                render_key(&key, format, &none)
             }
             KeysAction::Rotate { id, grace } => {
                 let body = match grace {
@@ -202,21 +202,22 @@ impl KeysCommand {
                     None => json!({}),
                 };
                 let rotated = client.post(&["v1", "keys", &id, "rotate"], &body).await?;
-                render_created(&rotated, json, "Rotated")
+                render_created(&rotated, format, "Rotated")
             }
-            KeysAction::Delete { id } => {
-                client.delete(&["v1", "keys", &id]).await?;
-                if json {
-                    String::new()
-                } else {
-                    format!("Deleted key {id}.\n")
+            KeysAction::Delete { key, yes } => {
+                let key = key_ref(client, &key).await?;
+                prompt::confirm(&format!("Delete key {} for good?", key.label), yes)?;
+                client.delete(&["v1", "keys", &key.id]).await?;
+                match format {
+                    Format::Table => format!("Deleted key {}.\n", key.label),
+                    _ => String::new(),
                 }
             }
-            KeysAction::Verify(args) => return verify(&client, args, json).await,
+            KeysAction::Verify(args) => return verify::verify(client, args, format).await,
             KeysAction::Credits(action) => {
                 let (id, body) = action.request();
                 let key = client.post(&["v1", "keys", &id, "credits"], &body).await?;
-                render_key(&key, json)
+                render_key(&key, format, &none)
             }
         };
         output::print(&text)?;
@@ -291,64 +292,6 @@ impl UpdateArgs {
         }
         Ok(Value::Object(body))
     }
-}
-
-async fn verify(client: &ApiClient, args: VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
-    let key = match args.key {
-        Some(key) => key,
-        None => read_key_from_stdin()?,
-    };
-    let mut body = json!({"key": key.trim()});
-    if let Some(ip) = args.ip {
-        body["ip"] = json!(ip.to_string());
-    }
-    if !args.scopes.is_empty() {
-        body["scopes"] = json!(args.scopes);
-    }
-    let decision = client.verify(&body).await?;
-    let valid = decision.get("valid").and_then(Value::as_bool) == Some(true);
-    let text = if json {
-        output::json(&decision)
-    } else if valid {
-        output::fields(&[
-            ("valid", "yes".into()),
-            ("code", output::text(&decision, "code")),
-            ("key", output::text(&decision, "key_id")),
-            ("owner", output::text(&decision, "owner")),
-            ("domain", output::text(&decision, "domain")),
-            ("roles", output::text(&decision, "roles")),
-            ("scopes", output::text(&decision, "scopes")),
-            ("expires", output::time_or(&decision, "expires_at", "never")),
-        ])
-    } else {
-        output::fields(&[
-            ("valid", "no".into()),
-            ("code", output::text(&decision, "code")),
-        ])
-    };
-    output::print(&text)?;
-    Ok(if valid {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(3)
-    })
-}
-
-fn read_key_from_stdin() -> anyhow::Result<String> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprint!("Key to verify (then Enter): ");
-    }
-    let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .context("cannot read the key from stdin")?;
-    let key = line.trim().to_string();
-    if key.is_empty() {
-        bail!("no key given: pass it as an argument or on stdin");
-    }
-    Ok(key)
 }
 
 fn parse_allowed_cidr(text: &str) -> Result<Value, String> {
