@@ -13,7 +13,9 @@
 //!   over their REST paths (`yandex::rest_router`: `/iam/v1/apiKeys...`, `/operations/{id}`).
 //!
 //! - [`spaceone`]: SpaceONE identity v1 `APIKey` over gRPC with server reflection
-//!   (`spaceone::grpc_router`), `Query`/`StatisticsQuery` run in the store.
+//!   (`spaceone::grpc_router`, in the configured `spaceone::Generation`: spaceone-api 1.5.1's
+//!   wire or 1.12.x-2.0.x's) and REST (`spaceone::rest_router`, both generations' paths),
+//!   `Query`/`StatisticsQuery` run in the store.
 //!
 //! - [`ncp`]: NCP API Gateway's API keys (`/api/v1/api-keys...`, `/api/v1/products/{id}/api-keys/...`):
 //!   primary and secondary secrets, products and subscription approval. `ncp::router` is merged

@@ -100,7 +100,10 @@ impl Application {
             .merge(keyward_compat::yandex::rest_router(api_state.clone()))
             // gRPC (HTTP/2, h2c) on the same port: axum's server speaks HTTP/1 and HTTP/2.
             .merge(keyward_compat::yandex::grpc_router(api_state.clone()))
-            .merge(keyward_compat::spaceone::grpc_router(api_state.clone()))
+            .merge(keyward_compat::spaceone::grpc_router(
+                api_state.clone(),
+                config.spaceone_generation,
+            ))
             .merge(keyward_compat::spaceone::rest_router(api_state.clone()))
             .merge(keyward_compat::ncp::router(api_state.clone()))
             .merge(keyward_compat::zenml::router(api_state.clone()))

@@ -35,7 +35,11 @@ impl Service {
 
     /// Authenticates the call (`token`, or `authorization: Bearer`, metadata), then runs `rpc`
     /// with the caller and the message.
-    async fn call<T, R, F, Fut>(&self, request: Request<T>, rpc: F) -> Result<Response<R>, Status>
+    pub(super) async fn call<T, R, F, Fut>(
+        &self,
+        request: Request<T>,
+        rpc: F,
+    ) -> Result<Response<R>, Status>
     where
         F: FnOnce(Arc<Keyward>, Caller, T) -> Fut,
         Fut: Future<Output = Result<R, SpaceoneError>>,

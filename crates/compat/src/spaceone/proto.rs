@@ -7,6 +7,10 @@
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/spaceone_descriptor.bin"));
 
+/// The same for generation C ([`generation_c`]).
+pub const FILE_DESCRIPTOR_SET_1_12: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/spaceone_1_12_descriptor.bin"));
+
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
 pub mod spaceone {
     pub mod api {
@@ -25,3 +29,32 @@ pub mod spaceone {
 
 pub use spaceone::api::core::v1 as core;
 pub use spaceone::api::identity::v1 as identity;
+
+/// Generation C (spaceone-api 1.12.x and 2.0.x): the same packages, service and message names
+/// with other field numbers, generated from `proto/spaceone-1.12`.
+pub mod generation_c {
+    #[allow(clippy::all, clippy::pedantic, missing_docs)]
+    pub mod spaceone {
+        pub mod api {
+            pub mod core {
+                pub mod v1 {
+                    include!(concat!(
+                        env!("OUT_DIR"),
+                        "/spaceone_1_12/spaceone.api.core.v1.rs"
+                    ));
+                }
+            }
+            pub mod identity {
+                pub mod v1 {
+                    include!(concat!(
+                        env!("OUT_DIR"),
+                        "/spaceone_1_12/spaceone.api.identity.v1.rs"
+                    ));
+                }
+            }
+        }
+    }
+
+    pub use spaceone::api::core::v1 as core;
+    pub use spaceone::api::identity::v1 as identity;
+}

@@ -5,7 +5,7 @@
 //!
 //! | method and path | rpc |
 //! |---|---|
-//! | `POST /identity/v1/api-keys` | create |
+//! | `POST /identity/v1/api-keys` (JSON body, query string, or both) | create |
 //! | `PUT /identity/v1/api-key/{api_key_id}/enable` | enable |
 //! | `PUT /identity/v1/api-key/{api_key_id}/disable` | disable |
 //! | `PUT /identity/v1/api-key/{api_key_id}/roles` | update_role |
@@ -14,6 +14,10 @@
 //! | `GET /identity/v1/api-key/{api_key_id}` | get |
 //! | `GET /identity/v1/api-keys` (query string) / `POST /identity/v1/api-keys/search` | list |
 //! | `POST /identity/v1/api-keys/stat` | stat |
+//!
+//! The 1.5.1 annotation of `create` has no `body`, so a client generated from it sends the
+//! fields as query parameters; both forms are accepted (a field given in both is refused).
+//! Generation C's paths are in [`super::rest_c`].
 
 use axum::body::Bytes;
 use axum::extract::{
@@ -35,9 +39,9 @@ use super::json;
 use super::proto::identity as wire;
 use super::{rpc, stat};
 
-type Answer = Result<Json<Value>, SpaceoneError>;
+pub(super) type Answer = Result<Json<Value>, SpaceoneError>;
 
-const PKG: &str = "spaceone.api.identity.v1";
+pub(super) const PKG: &str = "spaceone.api.identity.v1";
 
 pub fn router(state: ApiState) -> Router {
     let body_limit = state.body_limit;
@@ -61,7 +65,7 @@ pub fn router(state: ApiState) -> Router {
 }
 
 /// The caller behind `token` or `Authorization: Bearer`.
-struct Authed(Caller);
+pub(super) struct Authed(pub(super) Caller);
 
 impl FromRequestParts<ApiState> for Authed {
     type Rejection = SpaceoneError;
@@ -85,7 +89,7 @@ impl FromRequestParts<ApiState> for Authed {
 }
 
 /// A REST body, refused in the face's JSON error shape: 413 over the body limit, 400 otherwise.
-struct RestBody(Bytes);
+pub(super) struct RestBody(pub(super) Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for RestBody {
     type Rejection = SpaceoneError;
@@ -104,7 +108,7 @@ impl<S: Send + Sync> FromRequest<S> for RestBody {
     }
 }
 
-fn body(bytes: &Bytes, id: Option<String>) -> Result<Value, SpaceoneError> {
+pub(super) fn body(bytes: &Bytes, id: Option<String>) -> Result<Value, SpaceoneError> {
     let mut object = if bytes.iter().all(u8::is_ascii_whitespace) {
         Map::new()
     } else {
@@ -147,10 +151,30 @@ fn info(answer: &wire::ApiKeyInfo) -> Answer {
 async fn create(
     State(s): State<ApiState>,
     Authed(caller): Authed,
+    RawQuery(raw): RawQuery,
     RestBody(bytes): RestBody,
 ) -> Answer {
-    let request = json::parse(&format!("{PKG}.CreateAPIKeyRequest"), body(&bytes, None)?)?;
+    let fields = body_and_query(body(&bytes, None)?, query_object(raw.as_deref(), None))?;
+    let request = json::parse(&format!("{PKG}.CreateAPIKeyRequest"), fields)?;
     info(&rpc::create(&s.core, &caller, request).await?)
+}
+
+/// The body's fields and the query string's, as one object; a field in both is refused rather
+/// than one silently chosen.
+fn body_and_query(body: Value, query: Value) -> Result<Value, SpaceoneError> {
+    let (Value::Object(mut fields), Value::Object(query)) = (body, query) else {
+        return Err(SpaceoneError::invalid("body", "must be a JSON object"));
+    };
+    for (key, value) in query {
+        if fields.contains_key(&key) {
+            return Err(SpaceoneError::invalid(
+                &key,
+                "is given both in the query string and in the body",
+            ));
+        }
+        fields.insert(key, value);
+    }
+    Ok(Value::Object(fields))
 }
 
 async fn set_state(

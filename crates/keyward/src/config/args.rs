@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
+use keyward_compat::spaceone::Generation;
+
 use super::duration::parse_duration;
 
 /// Settings of `serve`, `init` and `migrate`.
@@ -156,6 +158,13 @@ pub struct ServerArgs {
     )]
     pub redis_url: Option<String>,
 
+    /// The wire generation the SpaceONE gRPC service speaks: `1.5` (spaceone-api 1.2.2-1.5.1) or
+    /// `1.12` (spaceone-api 1.12.x-2.0.x); the REST paths of both are always served
+    /// [default: 1.5].
+    #[arg(long, env = "KEYWARD_SPACEONE_GENERATION", value_name = "GENERATION",
+          value_parser = parse_spaceone_generation)]
+    pub spaceone_generation: Option<Generation>,
+
     /// Log filter, e.g. `info` or `keyward=debug,tower_http=info` (or RUST_LOG) [default: info].
     #[arg(long = "log", env = "KEYWARD_LOG", value_name = "FILTER")]
     pub log_filter: Option<String>,
@@ -170,4 +179,9 @@ pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
     text.parse::<std::net::IpAddr>()
         .map(IpNet::from)
         .map_err(|_| format!("`{text}` is not a CIDR such as 10.0.0.0/8 or an IP address"))
+}
+
+/// `1.5` or `1.12`.
+fn parse_spaceone_generation(text: &str) -> Result<Generation, String> {
+    text.parse()
 }

@@ -132,6 +132,9 @@ pub const SETTINGS: &[Setting] = &[
         "Route policies, first match wins (also written as [[gateway.routes]] tables; docs/gateways.md).",
         |_| Shown::Example("[{ path = \"/billing/**\", methods = [\"POST\"], scopes = [\"billing:write\"] }, { path = \"/public/**\", public = true }]"),
     ),
+    set("spaceone.generation", "spaceone-generation", |c| {
+        quoted(c.spaceone_generation)
+    }),
 ];
 
 const fn set(key: &'static str, flag: &'static str, shown: fn(&Config) -> Shown) -> Setting {

@@ -38,6 +38,9 @@
 //! path = "/billing/**"
 //! methods = ["POST", "PUT"]
 //! scopes = ["billing:write"]
+//!
+//! [spaceone]
+//! generation = "1.12"   # the gRPC wire generation: "1.5" (default) or "1.12"
 //! ```
 //!
 //! Relative paths are relative to the working directory, as they are on the command line. The
@@ -90,6 +93,16 @@ pub struct FileConfig {
     /// How gateway checks read a request (`config/gateway.rs`).
     #[serde(default)]
     pub gateway: super::gateway::FileGateway,
+    #[serde(default)]
+    pub spaceone: FileSpaceone,
+}
+
+/// `[spaceone]`: the SpaceONE face.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpaceone {
+    /// `"1.5"` or `"1.12"`, checked when the layers are resolved.
+    pub generation: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

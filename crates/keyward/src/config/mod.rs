@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use ipnet::IpNet;
+use keyward_compat::spaceone::Generation;
 use keyward_core::secret::Pepper;
 use keyward_core::signing::MasterKey;
 use keyward_core::verify::CacheSettings;
@@ -75,6 +76,8 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// How gateway checks read a request: key sources, route policies, CORS preflights.
     pub gateway: GatewaySettings,
+    /// The wire generation the SpaceONE gRPC service speaks (its REST paths are all served).
+    pub spaceone_generation: Generation,
 }
 
 impl Default for Config {
@@ -97,6 +100,7 @@ impl Default for Config {
             log_filter: DEFAULT_LOG_FILTER.into(),
             redis_url: None,
             gateway: GatewaySettings::default(),
+            spaceone_generation: Generation::default(),
         }
     }
 }
@@ -125,6 +129,7 @@ impl fmt::Debug for Config {
                 &self.redis_url.as_deref().map(keyward_redis::redact_url),
             )
             .field("gateway", &self.gateway)
+            .field("spaceone_generation", &self.spaceone_generation)
             .finish()
     }
 }
@@ -173,6 +178,14 @@ impl Config {
             (None, None) => defaults.trusted_proxies,
         };
         let gateway = file.gateway.resolve()?;
+        let spaceone_generation = match (args.spaceone_generation, file.spaceone.generation) {
+            (Some(generation), _) => generation,
+            (None, Some(text)) => text
+                .parse()
+                .map_err(anyhow::Error::msg)
+                .context("spaceone.generation")?,
+            (None, None) => defaults.spaceone_generation,
+        };
         let config = Config {
             listen: args.listen.or(file.listen).unwrap_or(defaults.listen),
             database_url: args
@@ -259,6 +272,7 @@ impl Config {
                 .unwrap_or(defaults.log_filter),
             redis_url: args.redis_url.clone().or(file.redis_url),
             gateway,
+            spaceone_generation,
         };
         config.validate()?;
         Ok(config)

@@ -29,6 +29,7 @@ const VARS: &[&str] = &[
     "KEYWARD_CACHE_STALE_WINDOW",
     "KEYWARD_LOG",
     "KEYWARD_REDIS_URL",
+    "KEYWARD_SPACEONE_GENERATION",
 ];
 
 struct Env(#[allow(dead_code)] MutexGuard<'static, ()>);
@@ -502,4 +503,36 @@ fn the_gateway_strips_the_key_unless_the_file_says_not_to() {
     let file = "[gateway]\nstrip_key = false\n";
     assert!(!resolve(file, &none, &env).expect("valid").gateway.strip_key);
     assert!(FileConfig::parse("[gateway]\nstrip_keys = true\n").is_err());
+}
+
+#[test]
+fn the_spaceone_generation_comes_from_the_file_the_environment_or_a_flag() {
+    use keyward_compat::spaceone::Generation;
+    let none = ServerArgs::default();
+    let env = EnvOnly::default();
+    let default = resolve("", &none, &env).expect("valid");
+    assert_eq!(default.spaceone_generation, Generation::V1_5);
+    let file = "[spaceone]\ngeneration = \"1.12\"\n";
+    let from_file = resolve(file, &none, &env).expect("valid");
+    assert_eq!(from_file.spaceone_generation, Generation::V1_12);
+    let error = resolve("[spaceone]\ngeneration = \"2.0\"\n", &none, &env).expect_err("2.0");
+    let message = format!("{error:#}");
+    assert!(
+        message.contains("spaceone.generation") && message.contains("\"1.12\""),
+        "{message}"
+    );
+    assert!(resolve("[spaceone]\ngenration = \"1.12\"\n", &none, &env).is_err());
+
+    let _env = Env::lock(&[("KEYWARD_SPACEONE_GENERATION", "1.12")]);
+    let from_env = resolve("", &parse(&[]), &env).expect("valid");
+    assert_eq!(from_env.spaceone_generation, Generation::V1_12);
+    let flag = parse(&["--spaceone-generation", "1.5"]);
+    assert_eq!(
+        resolve(file, &flag, &env)
+            .expect("valid")
+            .spaceone_generation,
+        Generation::V1_5
+    );
+    let argv = ["keyward", "--spaceone-generation", "1.11"];
+    assert!(Cli::try_parse_from(argv).is_err());
 }

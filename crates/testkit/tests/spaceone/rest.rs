@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::support::{setup, Spaceone};
 
-async fn call(so: &Spaceone, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+pub async fn call(so: &Spaceone, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
     let mut request = so
         .app
         .request(method, path)
@@ -204,4 +204,63 @@ async fn an_over_limit_rest_body_is_413_in_the_faces_json_error() {
         (413, json!("ERROR_REQUEST_TOO_LARGE")),
         "{body}"
     );
+}
+
+/// The 1.5.1 annotation of `create` has no `body`: a client generated from it sends the fields
+/// as query parameters.
+#[tokio::test]
+async fn create_takes_its_fields_from_the_query_string_too() {
+    let so = setup().await;
+    let user = so.user().await;
+    let domain = so.admin.domain_id.clone();
+    let (status, created) = call(
+        &so,
+        Method::POST,
+        &format!("/identity/v1/api-keys?api_key_type=SYSTEM&user_id={user}&domain_id={domain}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["user_id"], user);
+    assert!(created["api_key"].as_str().is_some_and(|s| !s.is_empty()));
+    let id = created["api_key_id"].as_str().expect("an id");
+    assert_eq!(so.app.stored_key(id).await["type"], "system");
+
+    // Both forms at once: the query string and the body complete each other.
+    let (status, mixed) = call(
+        &so,
+        Method::POST,
+        &format!("/identity/v1/api-keys?api_key_type=USER&domain_id={domain}"),
+        Some(json!({"user_id": user})),
+    )
+    .await;
+    assert_eq!(status, 200, "{mixed}");
+    assert_eq!(mixed["user_id"], user);
+
+    // One field given twice is refused, not silently chosen.
+    let (status, twice) = call(
+        &so,
+        Method::POST,
+        &format!("/identity/v1/api-keys?api_key_type=USER&user_id={user}"),
+        Some(json!({"user_id": user, "api_key_type": "USER"})),
+    )
+    .await;
+    assert_eq!(
+        (status, twice["code"].clone()),
+        (400, json!("ERROR_INVALID_ARGUMENT"))
+    );
+    assert!(
+        twice["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("both")),
+        "{twice}"
+    );
+    let (status, unknown) = call(
+        &so,
+        Method::POST,
+        &format!("/identity/v1/api-keys?api_key_type=ROOT&user_id={user}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{unknown}");
 }

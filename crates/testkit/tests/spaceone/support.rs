@@ -6,7 +6,7 @@ use keyward_compat::spaceone::proto::identity::api_key_client::ApiKeyClient;
 use keyward_compat::spaceone::proto::identity::{
     self as wire, create_api_key_request::ApiKeyType, ApiKeyInfo, ApiKeyQuery, CreateApiKeyRequest,
 };
-use keyward_testkit::app::{spawn_app, DomainAdmin, TestApp};
+use keyward_testkit::app::{spawn_app, spawn_app_with, AppOptions, DomainAdmin, TestApp};
 use keyward_testkit::fixtures::{id_of, unique, user};
 use prost_types::value::Kind;
 use tonic::transport::Channel;
@@ -19,7 +19,19 @@ pub struct Spaceone {
 }
 
 pub async fn setup() -> Spaceone {
-    let app = spawn_app().await;
+    setup_on(spawn_app().await).await
+}
+
+/// A server whose gRPC service speaks generation C (`spaceone.generation = "1.12"`).
+pub async fn setup_generation_c() -> Spaceone {
+    let options = AppOptions {
+        config_file: Some("[spaceone]\ngeneration = \"1.12\"\n".to_owned()),
+        ..AppOptions::default()
+    };
+    setup_on(spawn_app_with(options).await).await
+}
+
+async fn setup_on(app: TestApp) -> Spaceone {
     let admin = app.new_domain_admin_full(&unique("so")).await;
     let channel = Channel::from_shared(app.base_url.clone())
         .expect("a URL")
