@@ -229,8 +229,10 @@ impl Verifier {
         self.metrics = metrics;
     }
 
-    /// Entries in the cache (approximate: evictions are applied lazily).
+    /// Entries in the cache. The cache applies inserts and evictions to its count lazily: this
+    /// applies them first (for a scrape, not for the hot path).
     pub fn cache_entries(&self) -> u64 {
+        self.cache.run_pending_tasks();
         self.cache.entry_count()
     }
 
