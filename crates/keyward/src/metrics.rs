@@ -106,8 +106,8 @@ impl Metrics {
 
     fn describe(&self) {
         for (kind, name, help) in HELP {
-            let name = metrics::KeyName::from_const_str(*name);
-            let help = metrics::SharedString::const_str(*help);
+            let name = metrics::KeyName::from_const_str(name);
+            let help = metrics::SharedString::const_str(help);
             match kind {
                 Kind::Counter => self.recorder.describe_counter(name, None, help),
                 Kind::Gauge => self.recorder.describe_gauge(name, None, help),

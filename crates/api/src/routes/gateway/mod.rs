@@ -145,7 +145,9 @@ fn method_not_allowed() -> Response {
 
 /// A check the cache could not answer, with what it asked; see [`finish`].
 pub(crate) struct PendingCheck {
-    miss: CacheMiss,
+    /// Boxed: a check the cache answers returns no `PendingCheck`, and this keeps the `Result`
+    /// of every check small; a miss already pays a store read.
+    miss: Box<CacheMiss>,
     face: Face,
     client_ip: Option<IpAddr>,
     scopes: Vec<String>,
@@ -223,7 +225,7 @@ fn decide(
     {
         Ok(decision) => Ok(answer(state, Ok(decision))),
         Err(miss) => Err(PendingCheck {
-            miss,
+            miss: Box::new(miss),
             face,
             client_ip,
             scopes: asked.scopes.into_owned(),
@@ -252,6 +254,6 @@ pub(crate) async fn finish(state: &ApiState, pending: PendingCheck) -> Response 
     };
     answer(
         state,
-        state.core.verify_uncached(pending.miss, &verify).await,
+        state.core.verify_uncached(*pending.miss, &verify).await,
     )
 }
