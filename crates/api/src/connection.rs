@@ -75,7 +75,7 @@ impl hyper::service::Service<Request> for ConnectionService {
             // axum's `Router` is always ready, so calling it without `poll_ready` is allowed.
             return Either::Right(Either::Right(self.router.clone().call(request)));
         }
-        let log = DirectRequestLog::start(request.headers());
+        let log = DirectRequestLog::start(&self.state, request.headers());
         let checked = gateway::check(
             &self.state,
             Some(self.peer.ip()),
@@ -86,11 +86,12 @@ impl hyper::service::Service<Request> for ConnectionService {
         );
         match checked {
             // A cache hit (or a refusal that needs no store): answered without a future.
-            Ok(response) => Either::Left(ready(Ok(log.finish(response)))),
+            Ok(response) => Either::Left(ready(Ok(log.finish(&self.state, response)))),
             Err(pending) => {
                 let state = self.state.clone();
                 Either::Right(Either::Left(Box::pin(async move {
-                    Ok(log.finish(gateway::finish(&state, pending).await))
+                    let response = gateway::finish(&state, pending).await;
+                    Ok(log.finish(&state, response))
                 })))
             }
         }

@@ -16,6 +16,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use keyward_core::auth::Caller;
 use keyward_core::secret::PresentedSecret;
+use keyward_core::verify::Face;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode};
@@ -34,7 +35,7 @@ impl FromRequestParts<ApiState> for Auth {
             .map(PresentedSecret::new)
             .ok_or_else(ApiError::unauthenticated)?;
         let ip = client_address(&parts.extensions, &parts.headers, state);
-        let caller = state.core.authenticate(secret, ip).await?;
+        let caller = state.core.authenticate(Face::NativeApi, secret, ip).await?;
         Ok(Auth(caller))
     }
 }

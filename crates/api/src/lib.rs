@@ -25,9 +25,11 @@
 //!   face answers with; core types are never serialized.
 //! - [`routes`]: handlers, one file per resource, plus the gateway verifier (`routes/gateway/`: the
 //!   doors, the original request a gateway reports, what a check asks, the answers).
-//! - `trace`: the request log: method, route, status, latency, request id; never headers or
-//!   bodies (the `Authorization` header carries a secret). One log for both doors: the router's
-//!   layers and `DirectRequestLog` for gateway checks answered by [`connection`].
+//! - `trace` ([`observe`]): the request log and HTTP metrics: method, route pattern, status,
+//!   duration, request id, W3C trace id, the authenticated caller's domain and key id; never
+//!   headers or bodies (the `Authorization` header carries a secret). An access line at INFO
+//!   per management request. One log for both doors: the router's layers and
+//!   `DirectRequestLog` for gateway checks answered by [`connection`].
 
 pub mod connection;
 pub mod envoy;
@@ -53,7 +55,8 @@ use routes::{
     products, usage_plans, verify,
 };
 
-/// The whole HTTP surface: /healthz, /readyz, /v1/... . Served through
+/// The whole HTTP surface: /healthz, /readyz, /v1/... (wrapped by [`observe`] once merged with
+/// the vendor faces). Served through
 /// [`connection::GatewayFirst`], which puts each request's peer address in its `ConnectInfo`
 /// (without it, client IPs are unknown and keys with an allow-list do not verify).
 pub fn router(state: ApiState) -> Router {
@@ -131,5 +134,11 @@ pub fn router(state: ApiState) -> Router {
         // Must follow every route: it applies to the method routers registered so far.
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit));
-    trace::apply(routes).with_state(state)
+    routes.with_state(state)
+}
+
+/// Wraps the whole HTTP surface (this face's [`router`] merged with the vendor faces'): request
+/// ids, the request span and access line, HTTP metrics (see `trace`).
+pub fn observe(router: Router, state: ApiState) -> Router {
+    trace::apply(router, state)
 }

@@ -16,6 +16,7 @@ use keyward_core::model::Name;
 use keyward_core::query::{KeyField, Sort};
 use keyward_core::secret::PresentedSecret;
 use keyward_core::service::NewKey;
+use keyward_core::verify::Face;
 use keyward_core::Keyward;
 
 /// Callers creating keys at once in the concurrent case.
@@ -73,7 +74,11 @@ fn keys(c: &mut Criterion) {
         let path = fixture::fixtures_root().join("work").join("keys.db");
         let core = fixture.open_copy(&path).await.expect("a core on a copy");
         let caller = core
-            .authenticate(PresentedSecret::new(&fixture.admin_secret), None)
+            .authenticate(
+                Face::NativeApi,
+                PresentedSecret::new(&fixture.admin_secret),
+                None,
+            )
             .await
             .expect("the admin key");
         Setup {

@@ -11,7 +11,7 @@ use futures_util::FutureExt as _;
 use keyward_bench::fixture::{self, Fixture};
 use keyward_core::secret::PresentedSecret;
 use keyward_core::secret::SecretToken;
-use keyward_core::verify::{Reason, VerifyRequest};
+use keyward_core::verify::{Face, Reason, VerifyRequest};
 use keyward_core::Keyward;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -23,11 +23,14 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// A verification that must not wait: answered from the cache or before it.
 fn verify_now(core: &Keyward, secret: &str) -> Reason {
-    core.verify(PresentedSecret::new(secret), VerifyRequest::default())
-        .now_or_never()
-        .expect("a cached or refused verification completes without waiting")
-        .expect("no store error")
-        .reason
+    core.verify(
+        PresentedSecret::new(secret),
+        VerifyRequest::for_face(Face::NativeVerify),
+    )
+    .now_or_never()
+    .expect("a cached or refused verification completes without waiting")
+    .expect("no store error")
+    .reason
 }
 
 fn verify(c: &mut Criterion) {
@@ -44,7 +47,10 @@ fn verify(c: &mut Criterion) {
     rt.block_on(async {
         for secret in secrets.iter() {
             let decision = core
-                .verify(PresentedSecret::new(secret), VerifyRequest::default())
+                .verify(
+                    PresentedSecret::new(secret),
+                    VerifyRequest::for_face(Face::NativeVerify),
+                )
                 .await
                 .expect("verifies");
             assert_eq!(decision.reason, Reason::Valid);
@@ -68,7 +74,7 @@ fn verify(c: &mut Criterion) {
     assert_eq!(
         rt.block_on(core.verify(
             PresentedSecret::new(unknown.expose()),
-            VerifyRequest::default()
+            VerifyRequest::for_face(Face::NativeVerify)
         ))
         .expect("verifies")
         .reason,
@@ -98,7 +104,10 @@ fn verify(c: &mut Criterion) {
                 let core = Arc::clone(&core);
                 async move {
                     let decision = core
-                        .verify(PresentedSecret::new(&secret), VerifyRequest::default())
+                        .verify(
+                            PresentedSecret::new(&secret),
+                            VerifyRequest::for_face(Face::NativeVerify),
+                        )
                         .await;
                     assert_eq!(decision.expect("verifies").reason, Reason::Valid);
                 }
@@ -115,7 +124,7 @@ fn verify(c: &mut Criterion) {
                     let decision = core
                         .verify(
                             PresentedSecret::new(secret.expose()),
-                            VerifyRequest::default(),
+                            VerifyRequest::for_face(Face::NativeVerify),
                         )
                         .await;
                     assert_eq!(decision.expect("verifies").reason, Reason::NotFound);

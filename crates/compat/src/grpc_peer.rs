@@ -11,6 +11,7 @@ use axum::http::HeaderMap;
 use keyward_core::auth::Caller;
 use keyward_core::error::CoreError;
 use keyward_core::secret::PresentedSecret;
+use keyward_core::verify::Face;
 use keyward_core::Keyward;
 use keyward_edge::{client_ip, ApiState};
 use tonic::{Request, Response, Status};
@@ -18,6 +19,9 @@ use tonic::{Request, Response, Status};
 /// A gRPC face's error as the shared plumbing needs it: the core's refusals become it, it
 /// becomes a status, and it has the face's own answer for a call without a credential.
 pub(crate) trait GrpcFaceError: From<CoreError> + Into<Status> {
+    /// The face, as the core counts its verifications.
+    const FACE: Face;
+
     fn unauthenticated() -> Self;
 }
 
@@ -56,7 +60,7 @@ async fn authenticate<T, E: GrpcFaceError>(
         .map(PresentedSecret::new)
         .ok_or_else(E::unauthenticated)?;
     let ip = client_address(state, request);
-    Ok(state.core.authenticate(secret, ip).await?)
+    Ok(state.core.authenticate(E::FACE, secret, ip).await?)
 }
 
 /// The client address of a gRPC call: the TCP peer (the binary serves with connect info), or the

@@ -50,6 +50,13 @@ pub enum ChangeEvent {
     Restored,
 }
 
+/// A store's pooled database connections: open and idle, and open and in use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolConnections {
+    pub idle: u32,
+    pub in_use: u32,
+}
+
 /// Where a store delivers `ChangeEvent`s.
 pub type ChangeSink = std::sync::Arc<dyn Fn(ChangeEvent) + Send + Sync>;
 
@@ -60,6 +67,11 @@ pub trait Store: Send + Sync + 'static {
     /// has nothing to deliver and returns `false`. Must be called inside the async runtime.
     fn watch_changes(&self, _sink: ChangeSink) -> bool {
         false
+    }
+
+    /// The database connections this store holds, for the metrics; `None` when it has no pool.
+    fn pool_connections(&self) -> Option<PoolConnections> {
+        None
     }
 
     /// Cheap liveness check for `/readyz`.

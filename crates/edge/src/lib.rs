@@ -14,7 +14,8 @@
 //! - [`raise_fd_limit`] (`fd_limit.rs`): the soft `RLIMIT_NOFILE` raised to the hard limit.
 //!
 //! - [`ApiState`] (`state.rs`): what every face's handlers share (the core, trusted proxies, the
-//!   body limit, the [`GatewaySettings`]).
+//!   body limit, the [`GatewaySettings`], the [`HttpMetrics`]).
+//! - [`metrics`]: HTTP request counts and durations by route pattern and status.
 //! - [`GatewaySettings`] (`gateway.rs`) and [`key_sources`]: how gateway checks read a request —
 //!   where the key may be presented ([`key_sources::KeySources`]: `Authorization: Bearer`,
 //!   `Authorization: Api-Key`, `X-API-Key`, `x-ncp-apigw-api-key`, a query parameter only when
@@ -37,10 +38,12 @@ mod gateway;
 pub mod json;
 pub mod key_sources;
 mod limits;
+pub mod metrics;
 mod server;
 mod state;
 mod watchdog;
 
+pub use self::metrics::HttpMetrics;
 pub use body::BodyTimeout;
 pub use fd_limit::raise_fd_limit;
 pub use gateway::GatewaySettings;

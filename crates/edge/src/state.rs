@@ -15,6 +15,8 @@ pub struct ApiState {
     pub body_limit: usize,
     /// Where gateway checks find the key, route policies, CORS preflights.
     pub gateway: Arc<GatewaySettings>,
+    /// Request counts and durations by route (no-ops when metrics are off).
+    pub http_metrics: crate::HttpMetrics,
 }
 
 impl std::fmt::Debug for ApiState {

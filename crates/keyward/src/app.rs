@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::metrics::{Metrics, WriteBehind};
 use crate::root_key::{self, RootKey};
 
 /// A built, bound server that has not started serving yet.
@@ -25,6 +26,9 @@ pub struct Application {
     core: Arc<Keyward>,
     listener: TcpListener,
     local_addr: SocketAddr,
+    /// `/metrics` on its own address (`metrics_listen`), when configured.
+    metrics_server: Option<(TcpListener, axum::Router)>,
+    metrics_addr: Option<SocketAddr>,
     service: keyward_api::connection::GatewayFirst,
     root_secret: Option<SecretToken>,
     flusher: Flusher,
@@ -53,9 +57,19 @@ impl Application {
         if let Some(limit) = keyward_edge::raise_fd_limit() {
             tracing::debug!(open_file_limit = limit, "open-file limit");
         }
+        let metrics = config.metrics.enabled.then(Metrics::new);
         let store = connect(&config, true).await?;
+        let store = match &metrics {
+            Some(metrics) => metrics.timed(store),
+            None => store,
+        };
+        let verify_metrics = metrics
+            .as_ref()
+            .map_or_else(Default::default, Metrics::verify)
+            .logging(config.log_verifications.to_core());
         let mut core = Keyward::new(Arc::clone(&store), hasher(&config), clock, &config.cache)
-            .with_renderer(Arc::new(keyward_api::views::ViewRenderer));
+            .with_renderer(Arc::new(keyward_api::views::ViewRenderer))
+            .with_metrics(verify_metrics);
         if let Some(master) = &config.master_key {
             core = core.with_master_key(master.clone());
         }
@@ -94,6 +108,7 @@ impl Application {
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             body_limit: config.body_limit_bytes,
             gateway: Arc::new(config.gateway.clone()),
+            http_metrics: metrics.as_ref().map(Metrics::http).unwrap_or_default(),
         };
         // The vendor-compatible faces live beside the native one, under their own paths.
         let router = keyward_api::router(api_state.clone())
@@ -108,18 +123,52 @@ impl Application {
             .merge(keyward_compat::ncp::router(api_state.clone()))
             .merge(keyward_compat::zenml::router(api_state.clone()))
             .merge(keyward_api::envoy::grpc_router(api_state.clone()));
+        let mut router = keyward_api::observe(router, api_state.clone());
+        let mut metrics_server = None;
+        if let Some(metrics) = &metrics {
+            metrics.spawn_upkeep();
+            let scrape = crate::metrics::router(
+                metrics.clone(),
+                Arc::clone(&core),
+                Arc::clone(&store),
+                config.metrics.token.clone(),
+            );
+            match config.metrics.listen {
+                Some(address) => {
+                    let listener = TcpListener::bind(address)
+                        .await
+                        .with_context(|| format!("cannot listen on {address} (metrics_listen)"))?;
+                    metrics_server = Some((listener, scrape));
+                }
+                None => router = router.merge(scrape),
+            }
+        }
+        let metrics_addr = match &metrics_server {
+            Some((listener, _)) => Some(
+                listener
+                    .local_addr()
+                    .context("cannot read the metrics address")?,
+            ),
+            None => None,
+        };
         let service = keyward_api::connection::GatewayFirst::new(router, api_state);
         let flusher = Flusher::spawn(
             Arc::clone(&core),
             config.flush_interval,
             config.usage_retention,
+            metrics.as_ref().map(|m| m.write_behind.clone()),
         );
         // Tests read the port from this exact phrase: keep it.
         tracing::info!("listening on http://{local_addr}");
+        if let Some(address) = metrics_addr {
+            tracing::info!("metrics on http://{address}/metrics");
+        }
         Ok(Self {
             core,
             listener,
             local_addr,
+            metrics_server,
+            metrics_addr,
             service,
             root_secret,
             flusher,
@@ -133,6 +182,11 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where `/metrics` is served when `metrics_listen` is set (else on [`Self::local_addr`]).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     pub fn core(&self) -> Arc<Keyward> {
@@ -157,11 +211,24 @@ impl Application {
             service,
             flusher,
             limits,
+            metrics_server,
             ..
         } = self;
+        // The metrics listener serves until the main one has drained.
+        let metrics_task = metrics_server.map(|(listener, router)| {
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, router).await {
+                    tracing::error!(%error, "the metrics listener failed");
+                }
+            })
+        });
         keyward_edge::serve(listener, limits, |peer| service.for_peer(peer), shutdown).await;
+        if let Some(task) = metrics_task {
+            task.abort();
+        }
+        let counted = flusher.counted.clone();
         flusher.stop().await;
-        flush(&core, "final").await;
+        flush(&core, "final", counted.as_ref()).await;
         tracing::info!("stopped");
         Ok(())
     }
@@ -243,10 +310,17 @@ pub(crate) fn hasher(config: &Config) -> SecretHasher {
 struct Flusher {
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    counted: Option<WriteBehind>,
 }
 
 impl Flusher {
-    fn spawn(core: Arc<Keyward>, every: Duration, usage_retention: Duration) -> Self {
+    fn spawn(
+        core: Arc<Keyward>,
+        every: Duration,
+        usage_retention: Duration,
+        counted: Option<WriteBehind>,
+    ) -> Self {
+        let counts = counted.clone();
         let (stop, mut stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let mut ticker = tokio::time::interval(every);
@@ -257,7 +331,7 @@ impl Flusher {
                 tokio::select! {
                     _ = &mut stopped => break,
                     _ = ticker.tick() => {
-                        flush(&core, "periodic").await;
+                        flush(&core, "periodic", counts.as_ref()).await;
                         if tokio::time::Instant::now() >= next_prune {
                             prune(&core, usage_retention).await;
                             next_prune = tokio::time::Instant::now() + PRUNE_EVERY;
@@ -266,7 +340,11 @@ impl Flusher {
                 }
             }
         });
-        Self { stop, task }
+        Self {
+            stop,
+            task,
+            counted,
+        }
     }
 
     async fn stop(self) {
@@ -282,18 +360,34 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How long a credit lease may sit unused before it goes back to the stored balance.
 const CREDIT_LEASE_IDLE: Duration = Duration::from_secs(2);
 
-async fn flush(core: &Keyward, which: &'static str) {
+async fn flush(core: &Keyward, which: &'static str, counted: Option<&WriteBehind>) {
+    let batch = |ok: bool| {
+        if let Some(counted) = counted {
+            counted.batches.increment(1);
+            if !ok {
+                counted.failures.increment(1);
+            }
+        }
+    };
     match core.verifier().flush_last_used().await {
         Ok(0) => {}
-        Ok(written) => tracing::debug!(written, which, "flushed last-used times"),
+        Ok(written) => {
+            batch(true);
+            tracing::debug!(written, which, "flushed last-used times");
+        }
         Err(error) => {
+            batch(false);
             tracing::warn!(%error, which, "could not write last-used times; they are kept for the next flush");
         }
     }
     match core.verifier().flush_usage().await {
         Ok(0) => {}
-        Ok(rows) => tracing::debug!(rows, which, "flushed usage counts"),
+        Ok(rows) => {
+            batch(true);
+            tracing::debug!(rows, which, "flushed usage counts");
+        }
         Err(error) => {
+            batch(false);
             tracing::warn!(%error, which, "could not write usage counts; they are kept for the next flush");
         }
     }

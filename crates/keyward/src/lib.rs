@@ -7,7 +7,9 @@
 //! - [`app`]: [`Application`]: connect and migrate the store, bootstrap, bind, serve until a
 //!   shutdown future completes, flush "last used" times behind the hot path.
 //! - [`root_key`]: first start; the root key goes to a new 0600 file or back to the caller once.
-//! - [`telemetry`]: `tracing` to stderr; stdout is for command output.
+//! - [`telemetry`]: `tracing` to stderr, as text or JSON; stdout is for command output.
+//! - [`metrics`]: the application's Prometheus recorder and `GET /metrics` (on the main port or
+//!   `metrics_listen`, behind an optional bearer token); process figures from `/proc/self`.
 //! - [`cli`]: `serve`, `init`, `migrate`, and the REST client commands (`keys`, `principals`,
 //!   `domains`, `operations`) with their tables and `--json` output.
 //!
@@ -17,6 +19,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod metrics;
 pub mod root_key;
 pub mod telemetry;
 

@@ -38,6 +38,10 @@ impl Backend for PostgresBackend {
     const DIALECT: Dialect = Dialect::Postgres;
     const GROUP_COMMITS_KEY_INSERTS: bool = false;
 
+    fn pool_connections(&self) -> keyward_core::store::PoolConnections {
+        crate::engine::connections_of(&self.pool)
+    }
+
     async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         begin_detached(&self.pool, "BEGIN").await.map(Tx::Postgres)
     }

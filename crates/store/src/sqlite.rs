@@ -46,6 +46,16 @@ impl Backend for SqliteBackend {
     const DIALECT: Dialect = Dialect::Sqlite;
     const GROUP_COMMITS_KEY_INSERTS: bool = true;
 
+    /// Both pools, summed (an in-memory database's one pool is counted twice).
+    fn pool_connections(&self) -> keyward_core::store::PoolConnections {
+        let write = crate::engine::connections_of(&self.write);
+        let read = crate::engine::connections_of(&self.read);
+        keyward_core::store::PoolConnections {
+            idle: write.idle + read.idle,
+            in_use: write.in_use + read.in_use,
+        }
+    }
+
     async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         begin_detached(&self.write, "BEGIN IMMEDIATE")
             .await

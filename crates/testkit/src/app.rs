@@ -124,6 +124,8 @@ pub struct TestApp {
 
 struct Running {
     core: Arc<Keyward>,
+    /// Where `/metrics` is served when `metrics_listen` is set.
+    metrics_addr: Option<SocketAddr>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -229,6 +231,7 @@ async fn start(config: Config, clock: ManualClock) -> (Running, SocketAddr, Opti
         .expect("the application builds");
     let root = app.take_root_secret().map(|s| s.expose().to_owned());
     let addr = app.local_addr();
+    let metrics_addr = app.metrics_addr();
     let core = app.core();
     let (shutdown, stop) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async move {
@@ -237,6 +240,7 @@ async fn start(config: Config, clock: ManualClock) -> (Running, SocketAddr, Opti
     (
         Running {
             core,
+            metrics_addr,
             shutdown,
             task,
         },
@@ -249,6 +253,14 @@ impl TestApp {
     /// The running server's core, for the few checks HTTP cannot express.
     pub fn core(&self) -> Arc<Keyward> {
         Arc::clone(&self.running.as_ref().expect("the app is running").core)
+    }
+
+    /// `/metrics` on the address `metrics_listen` gave it, if set.
+    pub fn metrics_url(&self) -> Option<String> {
+        let running = self.running.as_ref().expect("the app is running");
+        running
+            .metrics_addr
+            .map(|addr| format!("http://{addr}/metrics"))
     }
 
     /// The database URL the server uses.

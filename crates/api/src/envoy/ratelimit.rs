@@ -21,7 +21,7 @@ use envoy_types::pb::envoy::service::ratelimit::v3::rate_limit_service_server::R
 use envoy_types::pb::envoy::service::ratelimit::v3::{RateLimitRequest, RateLimitResponse};
 use envoy_types::pb::google::protobuf::Duration;
 use keyward_core::secret::PresentedSecret;
-use keyward_core::verify::{Decision, Reason, UsageReport, VerifyRequest};
+use keyward_core::verify::{Decision, Face, Reason, UsageReport, VerifyRequest};
 use keyward_edge::ApiState;
 use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
@@ -92,6 +92,7 @@ impl RateLimitDoor {
             .map_or(default_cost, |addend| addend.value.max(1));
         let client_ip = entry(ADDRESS_ENTRY).and_then(|text| text.parse::<IpAddr>().ok());
         let verify = VerifyRequest {
+            face: Face::GrpcRateLimit,
             client_ip,
             required_scopes: &[],
             product: None,

@@ -9,7 +9,7 @@ use keyward_core::error::ValidationError;
 use keyward_core::ids::ProductId;
 use keyward_core::model::text::LIST_MAX;
 use keyward_core::secret::PresentedSecret;
-use keyward_core::verify::{Reason, VerifyRequest};
+use keyward_core::verify::{Face, VerifyRequest};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -70,7 +70,8 @@ pub async fn verify(
         return Err(ValidationError::new("scopes", "must have at most 100 items").into());
     }
     if check_request::is_oversized(&body.key) {
-        return Ok(Json(VerifyView::refused(Reason::Malformed)));
+        let refused = state.core.verifier().refuse_malformed(Face::NativeVerify);
+        return Ok(Json(VerifyView::refused(refused.reason)));
     }
     let product = body
         .product
@@ -81,6 +82,7 @@ pub async fn verify(
     let cost =
         check_request::cost(body.cost).map_err(|reason| ValidationError::new("cost", reason))?;
     let request = VerifyRequest {
+        face: Face::NativeVerify,
         client_ip,
         required_scopes: &body.scopes,
         product,

@@ -29,7 +29,7 @@ use keyward_core::secret::PresentedSecret;
 use keyward_core::secret::{Pepper, SecretHasher};
 use keyward_core::service::{Bootstrapped, NewKey, NewPrincipal};
 use keyward_core::store::{ChangeEvent, ChangeSink, Store};
-use keyward_core::verify::{CacheSettings, Reason, VerifyRequest};
+use keyward_core::verify::{CacheSettings, Face, Reason, VerifyRequest};
 use keyward_core::Keyward;
 use keyward_store::{PostgresStore, StoreOptions};
 use tokio::sync::Notify;
@@ -101,7 +101,10 @@ impl Node {
     async fn reason(&self, secret: &str) -> anyhow::Result<Reason> {
         let decision = self
             .core
-            .verify(PresentedSecret::new(secret), VerifyRequest::default())
+            .verify(
+                PresentedSecret::new(secret),
+                VerifyRequest::for_face(Face::NativeVerify),
+            )
             .await
             .context("verifying on B")?;
         Ok(decision.reason)
@@ -162,7 +165,7 @@ async fn measure(url: &str, changes: usize) -> anyhow::Result<Vec<Duration>> {
     };
     let caller = a
         .core
-        .authenticate(PresentedSecret::new(root.expose()), None)
+        .authenticate(Face::NativeApi, PresentedSecret::new(root.expose()), None)
         .await?;
     let owner: PrincipalId = a
         .core

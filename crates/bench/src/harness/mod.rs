@@ -74,6 +74,11 @@ pub struct Args {
     /// The Redis of the `exact` limit scenario (skipped when it does not answer).
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
+    /// Measure what Prometheus metrics cost: the baseline of keyward's own scenarios is a second
+    /// keyward started with `--metrics false` (on its own copy of the database) instead of the
+    /// ceiling server, so the ratio is throughput with metrics over throughput without.
+    #[arg(long)]
+    pub metrics_cost: bool,
 }
 
 /// Runs everything and prints the tables.
@@ -172,7 +177,29 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         None => None,
     };
     let keyward = servers::keyward(&binaries.keyward, &db_url, &fixture.pepper, None)?;
-    let ceiling = servers::ceiling(&binaries.ceiling)?;
+    let ceiling = match args.metrics_cost {
+        true => {
+            let copy = work.join("keyward-no-metrics.db");
+            for suffix in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+            }
+            std::fs::copy(&db, &copy)
+                .context("copying the database for keyward without metrics")?;
+            let url = format!("sqlite://{}", copy.display());
+            println!(
+                "--metrics-cost: the baseline is keyward with --metrics false, not the ceiling"
+            );
+            servers::keyward_named(
+                "no-metrics",
+                &binaries.keyward,
+                &url,
+                &fixture.pepper,
+                None,
+                false,
+            )?
+        }
+        false => servers::ceiling(&binaries.ceiling)?,
+    };
     println!(
         "keyward {} (pid {}), ceiling {} (pid {}); {} connections, {} wrk thread(s), {:?} per run, {} rounds",
         keyward.base, keyward.pid(), ceiling.base, ceiling.pid(), load.connections, load.threads, load.duration, args.rounds

@@ -186,6 +186,18 @@ pub fn keyward(
     pepper: &str,
     redis_url: Option<&str>,
 ) -> anyhow::Result<Server> {
+    keyward_named("keyward", binary, db_url, pepper, redis_url, true)
+}
+
+/// `keyward`, with Prometheus metrics on or off (`--metrics-cost` compares the two), under `name`.
+pub fn keyward_named(
+    name: &'static str,
+    binary: &Path,
+    db_url: &str,
+    pepper: &str,
+    redis_url: Option<&str>,
+    metrics: bool,
+) -> anyhow::Result<Server> {
     let mut command = Command::new(binary);
     command
         .args(["serve", "--listen", "127.0.0.1:0"])
@@ -193,11 +205,12 @@ pub fn keyward(
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("KEYWARD_DATABASE_URL", db_url)
         .env("KEYWARD_PEPPER", pepper)
-        .env("KEYWARD_LOG", "info,keyward::app=debug");
+        .env("KEYWARD_LOG", "info,keyward::app=debug")
+        .env("KEYWARD_METRICS", if metrics { "true" } else { "false" });
     if let Some(url) = redis_url {
         command.env("KEYWARD_REDIS_URL", url);
     }
-    Server::start("keyward", command, LISTENING, Duration::from_secs(60))
+    Server::start(name, command, LISTENING, Duration::from_secs(60))
 }
 
 /// The ceiling server.

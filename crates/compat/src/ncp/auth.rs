@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use keyward_core::auth::Caller;
 use keyward_core::secret::PresentedSecret;
 use keyward_core::service::SignedRequest;
+use keyward_core::verify::Face;
 use keyward_edge::credentials::{bearer_token, client_address};
 use keyward_edge::ApiState;
 use serde::de::DeserializeOwned;
@@ -58,7 +59,7 @@ impl FromRequestParts<ApiState> for Admin {
                     "sign the request (signature v2) or send `Authorization: Bearer <keyward key>`",
                 )
             })?;
-        Ok(Admin(state.core.authenticate(token, ip).await?))
+        Ok(Admin(state.core.authenticate(Face::Ncp, token, ip).await?))
     }
 }
 

@@ -169,6 +169,8 @@ impl IntoResponse for SpaceoneError {
 }
 
 impl crate::grpc_peer::GrpcFaceError for SpaceoneError {
+    const FACE: keyward_core::verify::Face = keyward_core::verify::Face::Spaceone;
+
     fn unauthenticated() -> Self {
         SpaceoneError::unauthenticated()
     }

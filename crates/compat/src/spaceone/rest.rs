@@ -30,6 +30,7 @@ use axum::{Json, Router};
 use keyward_core::auth::Caller;
 use keyward_core::model::KeyState;
 use keyward_core::secret::PresentedSecret;
+use keyward_core::verify::Face;
 use keyward_edge::credentials::{bearer_token, client_address};
 use keyward_edge::ApiState;
 use serde_json::{Map, Value};
@@ -84,7 +85,9 @@ impl FromRequestParts<ApiState> for Authed {
             .map(PresentedSecret::new)
             .ok_or_else(SpaceoneError::unauthenticated)?;
         let ip = client_address(&parts.extensions, &parts.headers, state);
-        Ok(Authed(state.core.authenticate(token, ip).await?))
+        Ok(Authed(
+            state.core.authenticate(Face::Spaceone, token, ip).await?,
+        ))
     }
 }
 

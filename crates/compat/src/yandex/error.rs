@@ -136,6 +136,8 @@ impl IntoResponse for YandexError {
 }
 
 impl crate::grpc_peer::GrpcFaceError for YandexError {
+    const FACE: keyward_core::verify::Face = keyward_core::verify::Face::Yandex;
+
     fn unauthenticated() -> Self {
         YandexError::unauthenticated()
     }

@@ -11,6 +11,7 @@ use keyward_core::auth::Caller;
 use keyward_core::secret::{PresentedSecret, SECRET_PREFIX};
 use keyward_core::service::Identity;
 use keyward_core::session::PresentedToken;
+use keyward_core::verify::Face;
 use keyward_edge::credentials::{bearer_token, client_address};
 use keyward_edge::ApiState;
 
@@ -29,7 +30,7 @@ impl FromRequestParts<ApiState> for Admin {
         let caller = if token.starts_with(SECRET_PREFIX) {
             state
                 .core
-                .authenticate(PresentedSecret::new(token), ip)
+                .authenticate(Face::Zenml, PresentedSecret::new(token), ip)
                 .await?
         } else {
             state
@@ -55,7 +56,7 @@ impl FromRequestParts<ApiState> for Me {
             // A key used directly: the identity of a session it would open.
             let session = state
                 .core
-                .open_session(PresentedSecret::new(token), ip)
+                .open_session(Face::Zenml, PresentedSecret::new(token), ip)
                 .await?;
             state
                 .core

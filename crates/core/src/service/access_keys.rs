@@ -167,6 +167,8 @@ impl Keyward {
             }
         }
         let authority = self.authority_of(&key.roles, key.domain).await?;
-        Ok(Caller::new(key.id, key.owner, key.domain, authority))
+        Ok(super::noted(Caller::new(
+            key.id, key.owner, key.domain, authority,
+        )))
     }
 }

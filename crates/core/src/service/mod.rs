@@ -42,7 +42,7 @@ use crate::secret::{PresentedSecret, SecretHasher};
 use crate::session::SessionKey;
 use crate::store::Store;
 use crate::verify::{
-    CacheMiss, CacheSettings, Decision, KeySnapshot, Reason, Verifier, VerifyRequest,
+    CacheMiss, CacheSettings, Decision, Face, KeySnapshot, Reason, Verifier, VerifyRequest,
 };
 
 /// The core: one per node, shared by every face.
@@ -107,6 +107,12 @@ impl Keyward {
         self
     }
 
+    /// Counts verifications with `metrics` (see `verify::metrics`).
+    pub fn with_metrics(mut self, metrics: crate::verify::VerifyMetrics) -> Self {
+        self.verifier.set_metrics(metrics);
+        self
+    }
+
     pub fn verifier(&self) -> &Verifier {
         &self.verifier
     }
@@ -154,16 +160,20 @@ impl Keyward {
         self.verifier.verify_uncached(miss, request).await
     }
 
-    /// Turns a management credential into a `Caller`. The key must verify (including its IP
-    /// allow-list) and hold `keyward:admin`, or `keyward:root` in the root domain.
+    /// Turns a management credential presented to `face` into a `Caller`. The key must verify
+    /// (including its IP allow-list) and hold `keyward:admin`, or `keyward:root` in the root
+    /// domain.
     pub async fn authenticate(
         &self,
+        face: Face,
         secret: PresentedSecret<'_>,
         client_ip: Option<std::net::IpAddr>,
     ) -> CoreResult<Caller> {
-        let key = self.credential(secret, client_ip).await?;
+        let key = self.credential(face, secret, client_ip).await?;
         let authority = self.authority_of(&key.roles, key.domain).await?;
-        Ok(Caller::new(key.key_id, key.owner, key.domain, authority))
+        Ok(noted(Caller::new(
+            key.key_id, key.owner, key.domain, authority,
+        )))
     }
 
     /// The key behind a presented credential (a management key, or the key a session is opened
@@ -172,12 +182,13 @@ impl Keyward {
     /// `Unauthenticated`, without saying why.
     pub(crate) async fn credential(
         &self,
+        face: Face,
         secret: PresentedSecret<'_>,
         client_ip: Option<std::net::IpAddr>,
     ) -> CoreResult<Arc<KeySnapshot>> {
         let request = VerifyRequest {
             client_ip,
-            ..VerifyRequest::default()
+            ..VerifyRequest::for_face(face)
         };
         let decision = self.verifier.verify(secret, request).await?;
         decision.key.ok_or_else(|| match decision.reason {
@@ -220,4 +231,14 @@ impl Keyward {
             None => Ok(false),
         }
     }
+}
+
+/// Writes who a management call is made by (`domain`, `actor_key_id`) into the current span: the
+/// request span of the face that authenticated it, whose access line then names them. A span
+/// without these fields ignores them.
+pub(crate) fn noted(caller: Caller) -> Caller {
+    let span = tracing::Span::current();
+    span.record("domain", tracing::field::display(caller.home_domain()));
+    span.record("actor_key_id", tracing::field::display(caller.key_id()));
+    caller
 }

@@ -12,6 +12,7 @@ use crate::ids::KeyId;
 use crate::model::{ApiKey, KeyState, Principal};
 use crate::secret::PresentedSecret;
 use crate::session::{Claims, PresentedToken, SessionToken, SESSION_TTL};
+use crate::verify::Face;
 
 /// A freshly minted access token.
 #[derive(Debug)]
@@ -36,10 +37,11 @@ impl Keyward {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn open_session(
         &self,
+        face: Face,
         secret: PresentedSecret<'_>,
         client_ip: Option<IpAddr>,
     ) -> CoreResult<Session> {
-        let key = self.credential(secret, client_ip).await?;
+        let key = self.credential(face, secret, client_ip).await?;
         let hash = secret.hash(self.verifier.hasher());
         let claims = Claims::new(key.key_id, &hash, self.clock.now());
         Ok(Session {
@@ -49,8 +51,8 @@ impl Keyward {
     }
 
     /// The management caller a token speaks for: the same `Caller` its key would get from
-    /// `authenticate` (so a key without a management role is `Forbidden`).
-    #[tracing::instrument(level = "debug", skip_all)]
+    /// `authenticate` (so a key without a management role is `Forbidden`). Not in a span of its
+    /// own: it names the caller in the request's span (`noted`).
     pub async fn session_caller(
         &self,
         token: PresentedToken<'_>,
@@ -58,7 +60,9 @@ impl Keyward {
     ) -> CoreResult<Caller> {
         let key = self.session_key(token, client_ip).await?;
         let authority = self.authority_of(&key.roles, key.domain).await?;
-        Ok(Caller::new(key.id, key.owner, key.domain, authority))
+        Ok(super::noted(Caller::new(
+            key.id, key.owner, key.domain, authority,
+        )))
     }
 
     /// Who a token speaks for, without requiring a management role.

@@ -54,6 +54,11 @@ impl Reason {
         }
     }
 
+    /// Its index in [`Reason::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
     /// Failures a gateway should answer 401 (no usable credential) rather than 403 (a real key
     /// that may not do this).
     pub fn is_unauthenticated(self) -> bool {

@@ -11,6 +11,8 @@
 
 mod credits;
 mod decision;
+mod face;
+pub mod metrics;
 mod snapshot;
 mod usage;
 
@@ -24,7 +26,9 @@ use moka::sync::Cache;
 use moka::Expiry;
 use time::OffsetDateTime;
 
+pub use self::metrics::{LogVerifications, VerifyMetrics};
 pub use decision::{Decision, Reason};
+pub use face::Face;
 pub use snapshot::KeySnapshot;
 pub use usage::{CreditsReport, UsageReport};
 
@@ -38,9 +42,11 @@ use crate::secret::{PresentedSecret, SecretHash, SecretHasher};
 use crate::store::{ChangeEvent, Store};
 use crate::usage::{Limiter, LocalLimiter, Meter};
 
-/// What a verification asks.
+/// What a verification asks, and through which face.
 #[derive(Debug, Clone, Copy)]
 pub struct VerifyRequest<'a> {
+    /// The face asking: the decision is counted under it.
+    pub face: Face,
     pub client_ip: Option<IpAddr>,
     pub required_scopes: &'a [String],
     /// The product the request is for: the key must hold an `ACCEPTED` subscription to it.
@@ -50,9 +56,11 @@ pub struct VerifyRequest<'a> {
     pub cost: u64,
 }
 
-impl Default for VerifyRequest<'_> {
-    fn default() -> Self {
+impl VerifyRequest<'_> {
+    /// A plain check through `face`: no address, scopes or product; cost 1.
+    pub fn for_face(face: Face) -> Self {
         Self {
+            face,
             client_ip: None,
             required_scopes: &[],
             product: None,
@@ -65,7 +73,11 @@ impl Default for VerifyRequest<'_> {
 /// cached snapshot that is due for a reload (served if the store cannot be asked), or a valid
 /// key whose usage must be charged where only an await reaches (Redis, the store's credits).
 #[derive(Debug)]
-pub struct CacheMiss(Miss);
+pub struct CacheMiss {
+    miss: Miss,
+    /// When the verification started (for its duration), if that is measured.
+    started: Option<Instant>,
+}
 
 #[derive(Debug)]
 enum Miss {
@@ -163,6 +175,10 @@ pub struct Verifier {
     credits: CreditLedger,
     /// Decisions about found keys, per key and outcome, until `flush_usage` writes them.
     meter: Meter,
+    /// What Prometheus sees (no-ops unless the application registers them).
+    metrics: VerifyMetrics,
+    /// Milliseconds after `started` of the last event of the change feed; 0: none yet.
+    last_change_at: AtomicU64,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -203,6 +219,41 @@ impl Verifier {
             limiter: Arc::new(LocalLimiter::default()),
             credits: CreditLedger::new(settings.credit_lease_max),
             meter: Meter::default(),
+            metrics: VerifyMetrics::default(),
+            last_change_at: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts with `metrics` (before the node serves).
+    pub fn set_metrics(&mut self, metrics: VerifyMetrics) {
+        self.metrics = metrics;
+    }
+
+    /// Entries in the cache. The cache applies inserts and evictions to its count lazily: this
+    /// applies them first (for a scrape, not for the hot path).
+    pub fn cache_entries(&self) -> u64 {
+        self.cache.run_pending_tasks();
+        self.cache.entry_count()
+    }
+
+    /// Keys used since the last "last used" flush, waiting to be written.
+    pub fn last_used_pending(&self) -> usize {
+        self.used.lock().map_or(0, |used| used.len())
+    }
+
+    /// Whether the store's change feed is up (true too for a store without one, whose node
+    /// makes every change itself).
+    pub fn change_feed_up(&self) -> bool {
+        !self.feed_is_lost()
+    }
+
+    /// How long ago the change feed reported its last event; `None` before its first.
+    pub fn since_last_change(&self) -> Option<Duration> {
+        match self.last_change_at.load(Ordering::Relaxed) {
+            0 => None,
+            at => Some(Duration::from_millis(
+                self.millis_since_start().saturating_sub(at),
+            )),
         }
     }
 
@@ -237,6 +288,14 @@ impl Verifier {
         }
     }
 
+    /// A refusal a face decided before any secret was there to verify (no key presented, or
+    /// one too long to read): `MALFORMED`, counted like every other decision.
+    pub fn refuse_malformed(&self, face: Face) -> Decision {
+        let decision = Decision::deny(Reason::Malformed);
+        self.metrics.decided(face, &decision, None);
+        decision
+    }
+
     /// The decision when it needs no store: a malformed secret, or a fresh cache entry. Otherwise
     /// the [`CacheMiss`] to hand to [`Verifier::verify_uncached`]. Synchronous, so a face can
     /// answer a cache hit without building (and allocating) the future of a store read.
@@ -245,6 +304,22 @@ impl Verifier {
         secret: PresentedSecret<'_>,
         request: &VerifyRequest<'_>,
     ) -> Result<Decision, CacheMiss> {
+        let started = self.metrics.start();
+        let decided = self.verify_in_cache(secret, request, started);
+        if let Ok(decision) = &decided {
+            self.metrics.decided(request.face, decision, started);
+        }
+        decided
+    }
+
+    /// `verify_cached`, uncounted.
+    fn verify_in_cache(
+        &self,
+        secret: PresentedSecret<'_>,
+        request: &VerifyRequest<'_>,
+        started: Option<Instant>,
+    ) -> Result<Decision, CacheMiss> {
+        let miss = |miss| CacheMiss { miss, started };
         if !secret.is_well_formed() {
             return Ok(Decision::deny(Reason::Malformed));
         }
@@ -267,15 +342,20 @@ impl Verifier {
                 snapshot: Some(stale),
                 ..
             }) => {
-                return Err(CacheMiss(Miss::Lookup {
+                self.metrics.cache_miss();
+                return Err(miss(Miss::Lookup {
                     hash,
                     stale: Some(stale),
-                }))
+                }));
             }
-            _ => return Err(CacheMiss(Miss::Lookup { hash, stale: None })),
+            _ => {
+                self.metrics.cache_miss();
+                return Err(miss(Miss::Lookup { hash, stale: None }));
+            }
         };
+        self.metrics.cache_hit();
         self.decide_found(snapshot, request)
-            .map_err(|snapshot| CacheMiss(Miss::Usage(snapshot)))
+            .map_err(|snapshot| miss(Miss::Usage(snapshot)))
     }
 
     /// Asks the store what the cache could not answer. A stale entry is served if the store
@@ -285,7 +365,21 @@ impl Verifier {
         miss: CacheMiss,
         request: &VerifyRequest<'_>,
     ) -> CoreResult<Decision> {
-        let snapshot = match miss.0 {
+        let started = miss.started;
+        let decided = self.verify_in_store(miss.miss, request).await;
+        if let Ok(decision) = &decided {
+            self.metrics.decided(request.face, decision, started);
+        }
+        decided
+    }
+
+    /// `verify_uncached`, uncounted.
+    async fn verify_in_store(
+        &self,
+        miss: Miss,
+        request: &VerifyRequest<'_>,
+    ) -> CoreResult<Decision> {
+        let snapshot = match miss {
             Miss::Usage(snapshot) => return self.charge_metered(snapshot, request).await,
             Miss::Lookup { hash, stale } => match (self.load(hash).await, stale) {
                 (Err(CoreError::Unavailable), Some(stale)) => Some(stale),
@@ -339,6 +433,8 @@ impl Verifier {
 
     /// Applies what the store's change feed reports (see `Store::watch_changes`).
     pub fn apply(&self, event: ChangeEvent) {
+        self.last_change_at
+            .store(self.millis_since_start(), Ordering::Relaxed);
         match event {
             ChangeEvent::Keys(hashes) => {
                 self.generation.fetch_add(1, Ordering::SeqCst);
@@ -547,6 +643,7 @@ impl Verifier {
         } else {
             Reason::UsageExceeded
         };
+        self.metrics.limited(reason);
         Decision {
             reason,
             key: (reason == Reason::Valid).then_some(snapshot),

@@ -60,9 +60,20 @@ fn summary(file: Option<&std::path::Path>, config: &Config) -> String {
         || "none: counted in this node's memory".into(),
         keyward_redis::redact_url,
     );
+    let metrics = match (&config.metrics.enabled, &config.metrics.listen) {
+        (false, _) => "off".to_owned(),
+        (true, Some(address)) => format!("http://{address}/metrics"),
+        (true, None) => "/metrics on the listen address".to_owned(),
+    };
+    let metrics_token = if config.metrics.token.is_some() {
+        ", token set"
+    } else {
+        ""
+    };
     format!(
         "ok: {source}\n  listen      {}\n  database    {}\n  pepper      {}\n  \
-         master key  {}\n  redis       {redis}\n  log         {}\n",
+         master key  {}\n  redis       {redis}\n  log         {} ({}, verifications {})\n  \
+         metrics     {metrics}{metrics_token}\n",
         config.listen,
         keyward_store::redact_url(&config.database_url),
         set(
@@ -74,5 +85,7 @@ fn summary(file: Option<&std::path::Path>, config: &Config) -> String {
             "not set: access keys cannot be created"
         ),
         config.log_filter,
+        config.log_format.as_str(),
+        config.log_verifications.as_str(),
     )
 }

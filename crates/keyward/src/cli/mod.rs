@@ -213,8 +213,9 @@ async fn run_client(command: Command, args: &ClientArgs) -> anyhow::Result<ExitC
 /// Client commands log only warnings unless KEYWARD_LOG asks for more.
 fn client_logging() {
     let filter = std::env::var("KEYWARD_LOG").unwrap_or_else(|_| "warn".into());
-    if crate::telemetry::init(&filter).is_err() {
-        let _ = crate::telemetry::init("warn");
+    let text = crate::config::LogFormat::Text;
+    if crate::telemetry::init(&filter, text).is_err() {
+        let _ = crate::telemetry::init("warn", text);
     }
 }
 

@@ -19,7 +19,7 @@ use crate::telemetry;
 /// Loads the configuration and starts logging with its filter.
 fn configure(args: &ServerArgs) -> anyhow::Result<Config> {
     let config = Config::load(args)?;
-    telemetry::init(&config.log_filter)?;
+    telemetry::init(&config.log_filter, config.log_format)?;
     tracing::debug!(?config, "configuration");
     Ok(config)
 }

@@ -15,6 +15,7 @@ use ipnet::IpNet;
 use keyward_compat::spaceone::Generation;
 
 use super::duration::parse_duration;
+use super::{LogFormat, VerificationLog};
 
 /// Settings of `serve`, `init` and `migrate`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -36,6 +37,11 @@ pub struct ServerArgs {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
+
+    /// File holding the database URL (it may carry a password; a final newline is not part of
+    /// it). Not with --database/KEYWARD_DATABASE_URL.
+    #[arg(long, env = "KEYWARD_DATABASE_URL_FILE", value_name = "PATH")]
+    pub database_url_file: Option<PathBuf>,
 
     /// Largest database connection pool [default: the store's].
     #[arg(long, env = "KEYWARD_DATABASE_MAX_CONNECTIONS", value_name = "N")]
@@ -164,10 +170,51 @@ pub struct ServerArgs {
     #[arg(long, env = "KEYWARD_SPACEONE_GENERATION", value_name = "GENERATION",
           value_parser = parse_spaceone_generation)]
     pub spaceone_generation: Option<Generation>,
+    /// File holding the Redis URL (it may carry a password). Not with --redis-url/KEYWARD_REDIS_URL.
+    #[arg(long, env = "KEYWARD_REDIS_URL_FILE", value_name = "PATH")]
+    pub redis_url_file: Option<PathBuf>,
 
     /// Log filter, e.g. `info` or `keyward=debug,tower_http=info` (or RUST_LOG) [default: info].
     #[arg(long = "log", env = "KEYWARD_LOG", value_name = "FILTER")]
     pub log_filter: Option<String>,
+
+    /// Log lines as `text` (for people) or `json` (one object a line, for log shippers)
+    /// [default: text].
+    #[arg(long, env = "KEYWARD_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+
+    /// Log verifications at INFO: `off`, `refusals` or `all` (they are always counted in the
+    /// metrics) [default: off].
+    #[arg(long, env = "KEYWARD_LOG_VERIFICATIONS", value_name = "WHICH")]
+    pub log_verifications: Option<VerificationLog>,
+
+    /// Serve Prometheus metrics at GET /metrics [default: true].
+    #[arg(
+        long,
+        env = "KEYWARD_METRICS",
+        value_name = "BOOL",
+        help_heading = "Metrics"
+    )]
+    pub metrics: Option<bool>,
+
+    /// Serve /metrics on this address instead of the main one [default: the main address].
+    #[arg(
+        long,
+        env = "KEYWARD_METRICS_LISTEN",
+        value_name = "ADDR",
+        help_heading = "Metrics"
+    )]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// File holding a bearer token /metrics requires (`Authorization: Bearer <token>`)
+    /// [default: none: open].
+    #[arg(
+        long,
+        env = "KEYWARD_METRICS_TOKEN_FILE",
+        value_name = "PATH",
+        help_heading = "Metrics"
+    )]
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// `10.0.0.0/8`, `2001:db8::/32`, or a bare address meaning that one host.

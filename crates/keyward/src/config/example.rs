@@ -39,6 +39,9 @@ pub struct Setting {
 pub const SETTINGS: &[Setting] = &[
     set("listen", "listen", |c| quoted(c.listen)),
     set("database_url", "database", |c| quoted(&c.database_url)),
+    set("database_url_file", "database-url-file", |_| {
+        Shown::Example("\"/etc/keyward/database.url\"")
+    }),
     set(
         "database_max_connections",
         "database-max-connections",
@@ -92,8 +95,22 @@ pub const SETTINGS: &[Setting] = &[
         plain(c.cache.credit_lease_max)
     }),
     set("log", "log", |c| quoted(&c.log_filter)),
+    set("log_format", "log-format", |c| quoted(c.log_format.as_str())),
+    set("log_verifications", "log-verifications", |c| {
+        quoted(c.log_verifications.as_str())
+    }),
+    set("metrics", "metrics", |c| plain(c.metrics.enabled)),
+    set("metrics_listen", "metrics-listen", |_| {
+        Shown::Example("\"127.0.0.1:9090\"")
+    }),
+    set("metrics_token_file", "metrics-token-file", |_| {
+        Shown::Example("\"/etc/keyward/metrics.token\"")
+    }),
     set("redis_url", "redis-url", |_| {
         Shown::Example("\"redis://127.0.0.1:6379\"")
+    }),
+    set("redis_url_file", "redis-url-file", |_| {
+        Shown::Example("\"/etc/keyward/redis.url\"")
     }),
     set("cache.max_entries", "cache-max-entries", |c| {
         plain(c.cache.max_entries)

@@ -62,6 +62,8 @@ use super::duration::serde_opt;
 pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     pub database_url: Option<String>,
+    /// The database URL in a file of its own (it may carry a password).
+    pub database_url_file: Option<PathBuf>,
     pub database_max_connections: Option<u32>,
     pub pepper_file: Option<PathBuf>,
     /// The master key sealing access keys' secret keys (NCP signature v2), in its own file.
@@ -88,6 +90,12 @@ pub struct FileConfig {
     pub log: Option<String>,
     /// Rate limits and quotas shared by many nodes through this Redis.
     pub redis_url: Option<String>,
+    pub redis_url_file: Option<PathBuf>,
+    pub log_format: Option<super::LogFormat>,
+    pub log_verifications: Option<super::VerificationLog>,
+    pub metrics: Option<bool>,
+    pub metrics_listen: Option<SocketAddr>,
+    pub metrics_token_file: Option<PathBuf>,
     #[serde(default)]
     pub cache: FileCache,
     /// How gateway checks read a request (`config/gateway.rs`).

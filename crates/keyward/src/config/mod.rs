@@ -11,6 +11,7 @@ mod duration;
 pub mod example;
 mod file;
 mod gateway;
+mod observability;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -29,6 +30,7 @@ pub use args::{parse_cidr, ServerArgs};
 pub use duration::{format_duration, parse_duration};
 pub use file::{FileCache, FileConfig};
 pub use gateway::FileGateway;
+pub use observability::{LogFormat, MetricsSettings, MetricsToken, VerificationLog};
 
 /// Default listen address: loopback only, so a first try exposes nothing.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -71,6 +73,11 @@ pub struct Config {
     pub usage_retention: Duration,
     /// A `tracing_subscriber::EnvFilter` directive string.
     pub log_filter: String,
+    pub log_format: LogFormat,
+    /// Which verifications are logged at INFO.
+    pub log_verifications: VerificationLog,
+    /// `GET /metrics`.
+    pub metrics: MetricsSettings,
     /// Where rate limits and quotas are shared by many nodes (`redis://…`). `None`: counted in
     /// this node's memory.
     pub redis_url: Option<String>,
@@ -98,6 +105,9 @@ impl Default for Config {
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             usage_retention: DEFAULT_USAGE_RETENTION,
             log_filter: DEFAULT_LOG_FILTER.into(),
+            log_format: LogFormat::default(),
+            log_verifications: VerificationLog::default(),
+            metrics: MetricsSettings::default(),
             redis_url: None,
             gateway: GatewaySettings::default(),
             spaceone_generation: Generation::default(),
@@ -124,6 +134,9 @@ impl fmt::Debug for Config {
             .field("flush_interval", &self.flush_interval)
             .field("usage_retention", &self.usage_retention)
             .field("log_filter", &self.log_filter)
+            .field("log_format", &self.log_format)
+            .field("log_verifications", &self.log_verifications)
+            .field("metrics", &self.metrics)
             .field(
                 "redis_url",
                 &self.redis_url.as_deref().map(keyward_redis::redact_url),
@@ -188,11 +201,12 @@ impl Config {
         };
         let config = Config {
             listen: args.listen.or(file.listen).unwrap_or(defaults.listen),
-            database_url: args
-                .database_url
-                .clone()
-                .or(file.database_url)
-                .unwrap_or(defaults.database_url),
+            database_url: resolve_url(
+                "database",
+                (args.database_url.clone(), args.database_url_file.as_deref()),
+                (file.database_url, file.database_url_file),
+            )?
+            .unwrap_or(defaults.database_url),
             database_max_connections: args
                 .database_max_connections
                 .or(file.database_max_connections),
@@ -270,7 +284,29 @@ impl Config {
                 .or_else(|| env.rust_log.clone())
                 .or(file.log)
                 .unwrap_or(defaults.log_filter),
-            redis_url: args.redis_url.clone().or(file.redis_url),
+            log_format: args
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(defaults.log_format),
+            log_verifications: args
+                .log_verifications
+                .or(file.log_verifications)
+                .unwrap_or(defaults.log_verifications),
+            metrics: MetricsSettings {
+                enabled: args
+                    .metrics
+                    .or(file.metrics)
+                    .unwrap_or(defaults.metrics.enabled),
+                listen: args.metrics_listen.or(file.metrics_listen),
+                token: resolve_metrics_token(
+                    args.metrics_token_file.clone().or(file.metrics_token_file),
+                )?,
+            },
+            redis_url: resolve_url(
+                "redis",
+                (args.redis_url.clone(), args.redis_url_file.as_deref()),
+                (file.redis_url, file.redis_url_file),
+            )?,
             gateway,
             spaceone_generation,
         };
@@ -306,6 +342,15 @@ impl Config {
                     keyward_redis::redact_url(url)
                 );
             }
+        }
+        if self
+            .metrics
+            .listen
+            .is_some_and(|m| m == self.listen && m.port() != 0)
+        {
+            bail!(
+                "metrics_listen must differ from listen (leave it unset to serve /metrics there)"
+            );
         }
         self.connections.validate().map_err(anyhow::Error::msg)?;
         crate::telemetry::parse_filter(&self.log_filter)?;
@@ -367,6 +412,51 @@ fn resolve_master_key(
     MasterKey::new(&bytes)
         .map(Some)
         .map_err(|e| anyhow::anyhow!("master key file {}: {}", path.display(), e.reason))
+}
+
+/// A URL that may carry a password (`what`: `database`, `redis`), from the flag or environment
+/// (`upper`: the URL and its file) over the configuration file (`lower`). The URL and its file
+/// at the same layer is an error rather than a silent choice.
+fn resolve_url(
+    what: &str,
+    upper: (Option<String>, Option<&Path>),
+    lower: (Option<String>, Option<PathBuf>),
+) -> anyhow::Result<Option<String>> {
+    let pick = |url: Option<String>, file: Option<&Path>| -> anyhow::Result<Option<String>> {
+        match (url, file) {
+            (Some(_), Some(path)) => bail!(
+                "both a {what} URL and a {what} URL file ({}) are set: keep one",
+                path.display()
+            ),
+            (Some(url), None) => Ok(Some(url)),
+            (None, Some(path)) => {
+                let bytes = read_secret_file(path, &format!("{what} URL"))?;
+                let url = String::from_utf8(bytes).map_err(|_| {
+                    anyhow::anyhow!("the {what} URL file {} is not UTF-8", path.display())
+                })?;
+                if url.trim().is_empty() {
+                    bail!("the {what} URL file {} is empty", path.display());
+                }
+                Ok(Some(url.trim().to_owned()))
+            }
+            (None, None) => Ok(None),
+        }
+    };
+    match pick(upper.0, upper.1)? {
+        Some(url) => Ok(Some(url)),
+        None => pick(lower.0, lower.1.as_deref()),
+    }
+}
+
+/// The token `/metrics` requires, from its file.
+fn resolve_metrics_token(path: Option<PathBuf>) -> anyhow::Result<Option<MetricsToken>> {
+    let Some(path) = path else { return Ok(None) };
+    let bytes = read_secret_file(&path, "metrics token")?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("metrics token file {}: not UTF-8", path.display()))?;
+    MetricsToken::new(text)
+        .map(Some)
+        .map_err(|reason| anyhow::anyhow!("metrics token file {}: {reason}", path.display()))
 }
 
 /// A secret's file, less the final newline editors and `echo` add (it is not part of it).

@@ -30,6 +30,13 @@ const VARS: &[&str] = &[
     "KEYWARD_LOG",
     "KEYWARD_REDIS_URL",
     "KEYWARD_SPACEONE_GENERATION",
+    "KEYWARD_DATABASE_URL_FILE",
+    "KEYWARD_REDIS_URL_FILE",
+    "KEYWARD_LOG_FORMAT",
+    "KEYWARD_LOG_VERIFICATIONS",
+    "KEYWARD_METRICS",
+    "KEYWARD_METRICS_LISTEN",
+    "KEYWARD_METRICS_TOKEN_FILE",
 ];
 
 struct Env(#[allow(dead_code)] MutexGuard<'static, ()>);
@@ -535,4 +542,124 @@ fn the_spaceone_generation_comes_from_the_file_the_environment_or_a_flag() {
     );
     let argv = ["keyward", "--spaceone-generation", "1.11"];
     assert!(Cli::try_parse_from(argv).is_err());
+}
+
+#[test]
+fn the_database_and_redis_urls_come_from_their_files_too() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let database = dir.path().join("database.url");
+    std::fs::write(&database, "postgres://keyward:db-pass-in-file@db/keyward\n").expect("write");
+    let redis = dir.path().join("redis.url");
+    std::fs::write(&redis, "redis://:redis-pass-in-file@cache:6379\n").expect("write");
+    let (database_text, redis_text) = (database.display().to_string(), redis.display().to_string());
+    let args = {
+        let _env = Env::lock(&[
+            ("KEYWARD_DATABASE_URL_FILE", &database_text),
+            ("KEYWARD_REDIS_URL_FILE", &redis_text),
+        ]);
+        parse(&[])
+    };
+    let config = resolve("", &args, &EnvOnly::default()).expect("URLs from files");
+    assert_eq!(
+        config.database_url,
+        "postgres://keyward:db-pass-in-file@db/keyward"
+    );
+    assert_eq!(
+        config.redis_url.as_deref(),
+        Some("redis://:redis-pass-in-file@cache:6379")
+    );
+    let printed = format!("{config:?}");
+    assert!(!printed.contains("pass-in-file"), "{printed}");
+
+    // The flags, and the configuration file's keys, name the same files.
+    let flags = parse(&["--database-url-file", &database_text]);
+    let config = resolve("", &flags, &EnvOnly::default()).expect("flag");
+    assert!(config.database_url.starts_with("postgres://"));
+    let file = format!("redis_url_file = {redis_text:?}");
+    let config = resolve(&file, &ServerArgs::default(), &EnvOnly::default()).expect("file key");
+    assert!(config.redis_url.is_some());
+    // A flag's URL beats the file's URL file.
+    let file = format!("database_url_file = {database_text:?}");
+    let config = resolve(
+        &file,
+        &parse(&["--database", "sqlite://x.db"]),
+        &EnvOnly::default(),
+    )
+    .expect("flag over file");
+    assert_eq!(config.database_url, "sqlite://x.db");
+
+    // The URL and its file at the same layer: an error, not a choice.
+    let both = parse(&[
+        "--database",
+        "sqlite://x.db",
+        "--database-url-file",
+        &database_text,
+    ]);
+    let err = resolve("", &both, &EnvOnly::default()).expect_err("both at once");
+    assert!(err.to_string().contains("keep one"), "{err}");
+    let missing = dir.path().join("absent.url").display().to_string();
+    let err = resolve(
+        "",
+        &parse(&["--redis-url-file", &missing]),
+        &EnvOnly::default(),
+    )
+    .expect_err("a missing file");
+    assert!(format!("{err:#}").contains("redis URL file"), "{err:#}");
+}
+
+#[test]
+fn log_format_verifications_and_metrics_are_layered() {
+    let defaults = resolve("", &ServerArgs::default(), &EnvOnly::default()).expect("defaults");
+    assert_eq!(defaults.log_format, LogFormat::Text);
+    assert_eq!(defaults.log_verifications, VerificationLog::Off);
+    assert!(defaults.metrics.enabled);
+    assert!(defaults.metrics.listen.is_none() && defaults.metrics.token.is_none());
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let token = dir.path().join("metrics.token");
+    std::fs::write(&token, "scrape-token-1234\n").expect("write");
+    let file = format!(
+        "log_format = \"json\"\nlog_verifications = \"all\"\nmetrics = false\n\
+         metrics_listen = \"127.0.0.1:9100\"\nmetrics_token_file = {:?}\n",
+        token.display().to_string()
+    );
+    let config = resolve(&file, &ServerArgs::default(), &EnvOnly::default()).expect("file");
+    assert_eq!(config.log_format, LogFormat::Json);
+    assert_eq!(config.log_verifications, VerificationLog::All);
+    assert!(!config.metrics.enabled);
+    assert_eq!(
+        config.metrics.listen,
+        Some("127.0.0.1:9100".parse().expect("addr"))
+    );
+    let token = config.metrics.token.as_ref().expect("a token");
+    assert!(token.matches("scrape-token-1234"));
+    assert!(!format!("{config:?}").contains("scrape-token"));
+
+    let args = {
+        let _env = Env::lock(&[
+            ("KEYWARD_LOG_FORMAT", "text"),
+            ("KEYWARD_LOG_VERIFICATIONS", "refusals"),
+            ("KEYWARD_METRICS", "true"),
+        ]);
+        parse(&[])
+    };
+    let config = resolve(&file, &args, &EnvOnly::default()).expect("env over file");
+    assert_eq!(config.log_format, LogFormat::Text);
+    assert_eq!(config.log_verifications, VerificationLog::Refusals);
+    assert!(config.metrics.enabled);
+
+    assert!(resolve(
+        "log_format = \"xml\"",
+        &ServerArgs::default(),
+        &EnvOnly::default()
+    )
+    .is_err());
+    let same = parse(&[
+        "--listen",
+        "127.0.0.1:9100",
+        "--metrics-listen",
+        "127.0.0.1:9100",
+    ]);
+    let err = resolve("", &same, &EnvOnly::default()).expect_err("one address for both");
+    assert!(err.to_string().contains("metrics_listen"), "{err}");
 }

@@ -110,6 +110,19 @@ impl Server {
     /// `keyward serve` with `extra` flags, under an open-file limit (soft and hard) of
     /// `open_files` when given.
     pub async fn start_limited(site: &Site, open_files: Option<u64>, extra: &[&str]) -> Self {
+        Self::start_with(site, open_files, extra, &[("KEYWARD_LOG", "debug")], true).await
+    }
+
+    /// `keyward serve` with `extra` flags and `env` variables, under an open-file limit of
+    /// `open_files` when given, and with `--database` unless `database_flag` is false (the URL
+    /// then comes from `extra` or `env`).
+    pub async fn start_with(
+        site: &Site,
+        open_files: Option<u64>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        database_flag: bool,
+    ) -> Self {
         let binary = env!("CARGO_BIN_EXE_keyward");
         let mut command = match open_files {
             Some(limit) => {
@@ -122,14 +135,15 @@ impl Server {
             }
             None => Command::new(binary),
         };
+        command.arg("serve").args(extra);
+        if database_flag {
+            command.args(["--database", &site.database_url]);
+        }
         let mut child = command
-            .arg("serve")
-            .args(extra)
             .args(["--listen", "127.0.0.1:0"])
-            .args(["--database", &site.database_url])
             .arg("--root-key-file")
             .arg(&site.root_key_file)
-            .env("KEYWARD_LOG", "debug")
+            .envs(env.iter().copied())
             .env("RUST_LOG", "debug")
             .env("NO_COLOR", "1")
             .env("KEYWARD_PEPPER", PEPPER)

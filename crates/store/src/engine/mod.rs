@@ -56,6 +56,19 @@ pub trait Backend: Clone + std::fmt::Debug + Send + Sync + 'static {
     /// `Store::watch_changes`: starts delivering other nodes' key changes (those not signed with
     /// `origin`) to `sink`, or answers `false` when the backend has none to deliver.
     fn watch_changes(&self, origin: Arc<str>, sink: ChangeSink) -> bool;
+    /// The connections of the backend's pools (`Store::pool_connections`).
+    fn pool_connections(&self) -> keyward_core::store::PoolConnections;
+}
+
+/// A pool's open connections, idle and in use.
+pub(crate) fn connections_of<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+) -> keyward_core::store::PoolConnections {
+    let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+    keyward_core::store::PoolConnections {
+        idle,
+        in_use: pool.size().saturating_sub(idle),
+    }
 }
 
 /// A `Store` on a SQL database: the port's rules over one backend (`engine::Backend`, which only

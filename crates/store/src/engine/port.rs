@@ -40,6 +40,10 @@ impl<B: Backend> Store for SqlStore<B> {
         self.backend.watch_changes(self.origin.clone(), sink)
     }
 
+    fn pool_connections(&self) -> Option<keyward_core::store::PoolConnections> {
+        Some(self.backend.pool_connections())
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         let stmt = Stmt {
             sql: "SELECT 1".to_owned(),

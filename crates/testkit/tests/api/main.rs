@@ -19,6 +19,7 @@ mod keys;
 mod last_used;
 mod lists;
 mod meta;
+mod metrics;
 mod operations;
 mod outage;
 mod persistence;

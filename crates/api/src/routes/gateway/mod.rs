@@ -28,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 use keyward_core::gateway::Route;
 use keyward_core::ids::ProductId;
 use keyward_core::secret::PresentedSecret;
-use keyward_core::verify::{CacheMiss, Reason, VerifyRequest};
+use keyward_core::verify::{CacheMiss, Face, VerifyRequest};
 
 use crate::client_ip;
 use crate::error::{ApiError, ErrorBody};
@@ -145,7 +145,10 @@ fn method_not_allowed() -> Response {
 
 /// A check the cache could not answer, with what it asked; see [`finish`].
 pub(crate) struct PendingCheck {
-    miss: CacheMiss,
+    /// Boxed: a check the cache answers returns no `PendingCheck`, and this keeps the `Result`
+    /// of every check small; a miss already pays a store read.
+    miss: Box<CacheMiss>,
+    face: Face,
     client_ip: Option<IpAddr>,
     scopes: Vec<String>,
     product: Option<ProductId>,
@@ -162,6 +165,9 @@ fn decide(
     headers: &HeaderMap,
 ) -> Result<Response, PendingCheck> {
     let settings = &*state.gateway;
+    let face = door.face();
+    // No key, or one too long to read: refused before the core sees a secret, counted by it.
+    let malformed = || refusal(state.core.verifier().refuse_malformed(face).reason);
     let header_key = settings.key_sources.from_headers(headers);
     if settings.allow_preflight && header_key.is_none() && is_preflight(door, headers) {
         return Ok(passed());
@@ -193,13 +199,13 @@ fn decide(
             };
             match settings.key_sources.from_query(query) {
                 Some(key) => key,
-                None => return Ok(refusal(Reason::Malformed)),
+                None => return Ok(malformed()),
             }
         }
-        None => return Ok(refusal(Reason::Malformed)),
+        None => return Ok(malformed()),
     };
     if check_request::is_oversized(&secret) {
-        return Ok(refusal(Reason::Malformed));
+        return Ok(malformed());
     }
     let asked = match Asked::read(door.own_query(), headers, route) {
         Ok(asked) => asked,
@@ -207,6 +213,7 @@ fn decide(
     };
     let client_ip = peer.map(|peer| client_ip::resolve(peer, headers, &state.trusted_proxies));
     let verify = VerifyRequest {
+        face,
         client_ip,
         required_scopes: &asked.scopes,
         product: asked.product,
@@ -218,7 +225,8 @@ fn decide(
     {
         Ok(decision) => Ok(answer(state, Ok(decision))),
         Err(miss) => Err(PendingCheck {
-            miss,
+            miss: Box::new(miss),
+            face,
             client_ip,
             scopes: asked.scopes.into_owned(),
             product: asked.product,
@@ -238,6 +246,7 @@ fn is_preflight(door: &Door<'_>, headers: &HeaderMap) -> bool {
 /// Asks the store what `decide` could not answer.
 pub(crate) async fn finish(state: &ApiState, pending: PendingCheck) -> Response {
     let verify = VerifyRequest {
+        face: pending.face,
         client_ip: pending.client_ip,
         required_scopes: &pending.scopes,
         product: pending.product,
@@ -245,6 +254,6 @@ pub(crate) async fn finish(state: &ApiState, pending: PendingCheck) -> Response 
     };
     answer(
         state,
-        state.core.verify_uncached(pending.miss, &verify).await,
+        state.core.verify_uncached(*pending.miss, &verify).await,
     )
 }

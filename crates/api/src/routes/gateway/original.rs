@@ -44,6 +44,16 @@ pub(crate) enum Door<'a> {
     },
 }
 
+impl Door<'_> {
+    /// The face a check through this door is counted under.
+    pub(crate) fn face(&self) -> keyward_core::verify::Face {
+        match self {
+            Door::Http { .. } => keyward_core::verify::Face::Gateway,
+            Door::Attributes { .. } => keyward_core::verify::Face::GrpcCheck,
+        }
+    }
+}
+
 /// The original request, with the query its path came with.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Original<'a> {

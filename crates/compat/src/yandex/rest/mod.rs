@@ -27,6 +27,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use keyward_core::auth::Caller;
 use keyward_core::secret::PresentedSecret;
+use keyward_core::verify::Face;
 use keyward_edge::credentials::{bearer_token, client_address};
 use keyward_edge::ApiState;
 use serde::de::DeserializeOwned;
@@ -71,7 +72,9 @@ impl FromRequestParts<ApiState> for Authed {
             .map(PresentedSecret::new)
             .ok_or_else(YandexError::unauthenticated)?;
         let ip = client_address(&parts.extensions, &parts.headers, state);
-        Ok(Authed(state.core.authenticate(token, ip).await?))
+        Ok(Authed(
+            state.core.authenticate(Face::Yandex, token, ip).await?,
+        ))
     }
 }
 

@@ -6,6 +6,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use keyward_core::secret::PresentedSecret;
+use keyward_core::verify::Face;
 use keyward_edge::credentials::ClientIp;
 use keyward_edge::ApiState;
 use serde_json::{json, Value};
@@ -96,7 +97,7 @@ pub async fn login(
         .ok_or_else(|| ZenmlError::bad_login_form("Invalid request: API key is required."))?;
     let session = state
         .core
-        .open_session(PresentedSecret::new(&key), ip)
+        .open_session(Face::Zenml, PresentedSecret::new(&key), ip)
         .await?;
     let token = TokenResponse {
         access_token: session.token.expose().to_owned(),
