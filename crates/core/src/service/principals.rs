@@ -72,7 +72,8 @@ impl Keyward {
         Ok(principal)
     }
 
-    /// A principal the caller administers, or `NotFound`.
+    /// A principal the caller administers (or, for a `keyward:self` caller, its own), or
+    /// `NotFound`.
     pub(crate) async fn visible_principal(
         &self,
         caller: &Caller,
@@ -83,7 +84,7 @@ impl Keyward {
             .principal(id)
             .await?
             .ok_or(CoreError::NotFound(Entity::Principal))?;
-        caller.admin_of(principal.domain, Entity::Principal)?;
+        caller.keys_of(principal.domain, principal.id, Entity::Principal)?;
         Ok(principal)
     }
 

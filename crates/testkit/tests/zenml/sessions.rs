@@ -150,11 +150,18 @@ async fn a_token_carries_exactly_its_keys_authority() {
     let sa = zen.account(&app, "worker").await;
     let plain = secret_of(&zen.key(&app, &sa, "plain", "").await);
     let token = login(&app, &plain).await;
-    // Not a management key: it may ask who it is, and nothing else.
-    app.get(&token, "/api/v1/current-user")
+    // A key made through ZenML holds `keyward:self`: it may ask who it is and manage its own
+    // account's keys, and nothing else.
+    let me = app
+        .get(&token, "/api/v1/current-user")
         .await
         .expect_status(200);
-    let reply = app.get(&token, &keys_path(&sa)).await;
+    assert_eq!(me["body"]["is_admin"], false);
+    assert_eq!(works(&app, &token, &sa).await, 200);
+    let neighbour = zen.account(&app, "neighbour").await;
+    let reply = app.get(&token, &keys_path(&neighbour)).await;
+    expect_detail(&reply, 404, "KeyError");
+    let reply = app.get(&token, "/api/v1/service_accounts").await;
     expect_detail(&reply, 403, "IllegalOperationError");
     // Another domain's admin sees nothing of this one.
     let other = Zen::new(&app).await;
