@@ -38,7 +38,6 @@ pub fn router(state: ApiState) -> Router {
         .route("/info", get(server::info))
         .route("/login", post(server::login))
         .route("/current-user", get(server::current_user))
-        .route("/settings", get(workspace::settings))
         .route("/projects", get(workspace::list_projects))
         .route("/projects/{name_or_id}", get(workspace::get_project))
         .route("/stacks", get(workspace::list_stacks))

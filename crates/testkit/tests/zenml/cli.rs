@@ -6,7 +6,7 @@
 //! configuration in its own temporary `ZENML_CONFIG_PATH`; keys go through `--output-file`, so
 //! no key is ever printed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
@@ -27,9 +27,9 @@ struct Cli {
 }
 
 impl Cli {
-    fn new(zenml: &PathBuf, app: &TestApp) -> Self {
+    fn new(zenml: &Path, app: &TestApp) -> Self {
         Self {
-            zenml: zenml.clone(),
+            zenml: zenml.to_path_buf(),
             home: tempfile::tempdir().expect("a temporary directory"),
             url: app.base_url.clone(),
         }

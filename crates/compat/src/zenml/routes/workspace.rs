@@ -12,7 +12,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use keyward_edge::ApiState;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -240,23 +240,4 @@ pub async fn get_stack(
     } else {
         Err(not_found("stack", &id))
     }
-}
-
-/// `GET /api/v1/settings`: `ServerSettingsResponse` with nothing to configure.
-pub async fn settings(State(state): State<ApiState>, _: Me) -> Json<Value> {
-    Json(json!({
-        "body": {
-            "server_id": state.core.deployment_id(),
-            "server_name": "keyward",
-            "logo_url": null,
-            "active": true,
-            "enable_analytics": false,
-            "display_announcements": false,
-            "display_updates": false,
-            "last_user_activity": datetime::naive(CREATED),
-            "updated": datetime::naive(CREATED),
-        },
-        "metadata": {},
-        "resources": null,
-    }))
 }
