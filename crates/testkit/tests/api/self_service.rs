@@ -160,10 +160,16 @@ async fn a_self_key_never_reaches_another_principal() {
     );
     assert_eq!(app.verify_code(&s.others_key.secret).await, "VALID");
 
-    // Nothing of the domain beyond its own keys: principals, products, operations.
-    for path in ["/v1/principals", "/v1/products", "/v1/operations"] {
+    // Of the principals it sees only its own; nothing else of the domain.
+    let principals = app.get(me, "/v1/principals").await.expect_status(200);
+    assert_eq!(principals["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(principals["items"][0]["id"], json!(s.ci));
+    for path in ["/v1/products", "/v1/operations", "/v1/usage-plans"] {
         app.get(me, path).await.expect_error(403, "FORBIDDEN");
     }
+    app.post(me, "/v1/principals", json!({"kind": "user", "name": "u"}))
+        .await
+        .expect_error(403, "FORBIDDEN");
     // Its own principal it may read, not change.
     app.get(me, &format!("/v1/principals/{}", s.ci))
         .await
@@ -235,5 +241,5 @@ async fn a_self_key_gives_no_more_than_it_holds() {
     .await
     .expect_error(403, "FORBIDDEN");
     let stored = app.stored_key(&s.own.id).await;
-    assert_eq!(stored["roles"], json!(["deploy", "keyward:self"]));
+    assert_eq!(stored["roles"], json!(["keyward:self", "deploy"]));
 }

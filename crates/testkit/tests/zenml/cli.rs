@@ -66,7 +66,8 @@ impl Cli {
             .expect("zenml runs")
     }
 
-    /// `run`, which must succeed; its standard output.
+    /// `run`, which must succeed; what it printed (standard output, then standard error: the
+    /// CLI writes its tables and messages to either).
     async fn ok(&self, args: &[&str]) -> String {
         let output = self.run(args, None).await;
         assert!(
@@ -77,7 +78,11 @@ impl Cli {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
     }
 
     /// `zenml login <url> --api-key`, typing `key` at the prompt.
@@ -115,7 +120,9 @@ impl Cli {
         let out = self
             .ok(&["service-account", "api-key", account, "list", "-o", "json"])
             .await;
-        let json: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| {
+        // The JSON document, whatever the CLI logged around it.
+        let json_text = &out[out.find('{').unwrap_or(0)..=out.rfind('}').unwrap_or(0)];
+        let json: Value = serde_json::from_str(json_text).unwrap_or_else(|e| {
             panic!("`list -o json` prints JSON ({e}):\n{out}");
         });
         let mut names: Vec<String> = json["items"]

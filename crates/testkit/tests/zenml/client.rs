@@ -143,7 +143,11 @@ async fn zenmls_own_client_manages_api_keys_through_keyward() {
     for refused in ["list", "get", "rotate", "create"] {
         assert_eq!(others[refused], "KeyError", "{refused} on another account");
     }
-    assert_eq!(others["accounts"], "IllegalOperationError");
+    assert_eq!(
+        others["accounts"],
+        json!(["probe-sa"]),
+        "only its own account"
+    );
     assert_eq!(others["theirs_login"], "ok");
     assert_eq!(report.step("deleted")["get"], "KeyError");
     assert_eq!(report.step("remaining")["names"], json!(["key2"]));

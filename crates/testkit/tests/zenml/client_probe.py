@@ -196,7 +196,7 @@ emit(
         lambda: own.rotate_api_key(other.id, theirs.id, APIKeyRotateRequest())
     ),
     create=outcome(lambda: own.create_api_key(other.id, APIKeyRequest(name="planted"))),
-    accounts=outcome(lambda: own.list_service_accounts(ServiceAccountFilter())),
+    accounts=[a.name for a in own.list_service_accounts(ServiceAccountFilter()).items],
     theirs_login=can_log_in(theirs.key),
 )
 
