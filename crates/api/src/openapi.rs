@@ -60,7 +60,8 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "A keyward key holding `keyward:admin` or `keyward:root`",
+                        "A keyward key holding `keyward:admin` or `keyward:root`, or \
+                         `keyward:self` for the keys of its own principal",
                     ))
                     .build(),
             ),

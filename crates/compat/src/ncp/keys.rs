@@ -22,6 +22,33 @@ use super::wire::{
 };
 use super::{page_window, parse_statuses};
 
+/// NCP's longest `apiKeyName`, in characters: a key made here must be re-creatable on NCP.
+pub const NAME_MAX: usize = 20;
+/// NCP's longest `apiKeyDescription`, in characters.
+pub const DESCRIPTION_MAX: usize = 50;
+
+/// `apiKeyName`: 1 to [`NAME_MAX`] characters, then the core's rules for any name.
+fn key_name(text: String) -> Result<Name, NcpError> {
+    let length = text.chars().count();
+    if length == 0 || length > NAME_MAX {
+        return Err(NcpError::bad_request(format!(
+            "apiKeyName must be 1 to {NAME_MAX} characters (it has {length})"
+        )));
+    }
+    Ok(Name::parse("apiKeyName", text)?)
+}
+
+/// `apiKeyDescription`: at most [`DESCRIPTION_MAX`] characters, then the core's rules.
+fn key_description(text: String) -> Result<Description, NcpError> {
+    let length = text.chars().count();
+    if length > DESCRIPTION_MAX {
+        return Err(NcpError::bad_request(format!(
+            "apiKeyDescription must be at most {DESCRIPTION_MAX} characters (it has {length})"
+        )));
+    }
+    Ok(Description::parse("apiKeyDescription", text)?)
+}
+
 pub(super) fn key_id(text: &str) -> Result<KeyId, NcpError> {
     KeyId::parse(text).map_err(|_| NcpError::not_found("API key not found"))
 }
@@ -42,14 +69,8 @@ pub async fn create(
     Admin(caller): Admin,
     NcpJson(body): NcpJson<CreateApiKey>,
 ) -> Result<(StatusCode, Json<ApiKeyEnvelope>), NcpError> {
-    let mut input = NewKey::named(
-        caller.principal(),
-        Name::parse("apiKeyName", body.api_key_name)?,
-    );
-    input.description = Description::parse(
-        "apiKeyDescription",
-        body.api_key_description.unwrap_or_default(),
-    )?;
+    let mut input = NewKey::named(caller.principal(), key_name(body.api_key_name)?);
+    input.description = key_description(body.api_key_description.unwrap_or_default())?;
     let created = state.core.create_dual_key(&caller, input).await?;
     let shown = Shown {
         primary: Some(created.primary.expose()),
@@ -148,14 +169,8 @@ pub async fn update(
 ) -> Result<Json<ApiKeyEnvelope>, NcpError> {
     let id = key_id(&id)?;
     let patch = KeyPatch {
-        name: body
-            .api_key_name
-            .map(|n| Name::parse("apiKeyName", n))
-            .transpose()?,
-        description: body
-            .api_key_description
-            .map(|d| Description::parse("apiKeyDescription", d))
-            .transpose()?,
+        name: body.api_key_name.map(key_name).transpose()?,
+        description: body.api_key_description.map(key_description).transpose()?,
         state: body.is_enabled.map(|enabled| {
             if enabled {
                 KeyState::Enabled

@@ -8,12 +8,14 @@
 //!   `/api/v1` with a catch-all fallback; full static paths take precedence over it, and this
 //!   router adds no fallback of its own, so the two merge without clashing.
 //! - [`auth`]: the caller (a bearer keyward key) and the JSON body extractor.
-//! - [`keys`], [`products`], [`usage_plans`]: the handlers. [`wire`], [`plan_wire`]: NCP's
+//! - [`keys`], [`products`], [`usage_plans`]: the handlers; [`key_products`]: what one key is
+//!   subscribed to (`/api-keys/{id}/products`, `/api-keys/{id}/subscription-detail`). [`wire`], [`plan_wire`]: NCP's
 //!   bodies (`plan_wire` also maps `rateRps`/`dayQuotaRequest`/`monthQuotaRequest` to limits).
 //!   [`error`]: [`NcpError`].
 
 pub mod auth;
 pub mod error;
+pub mod key_products;
 pub mod keys;
 pub mod plan_wire;
 pub mod products;
@@ -41,6 +43,14 @@ pub fn router(state: ApiState) -> Router {
                 .put(keys::update)
                 .patch(keys::regenerate)
                 .delete(keys::delete),
+        )
+        .route(
+            "/api/v1/api-keys/{id}/products",
+            get(key_products::products),
+        )
+        .route(
+            "/api/v1/api-keys/{id}/subscription-detail",
+            get(key_products::subscription_detail),
         )
         .route("/api/v1/api-keys/{id}/subscribe", post(products::subscribe))
         .route(

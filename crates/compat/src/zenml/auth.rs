@@ -17,7 +17,8 @@ use keyward_edge::ApiState;
 
 use super::error::ZenmlError;
 
-/// A management caller (the key behind the token holds `keyward:admin` or `keyward:root`).
+/// A management caller (the key behind the token holds `keyward:admin` or `keyward:root`, or
+/// `keyward:self` for its own service account's keys).
 #[derive(Debug)]
 pub struct Admin(pub Caller);
 

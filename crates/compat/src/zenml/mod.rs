@@ -3,7 +3,8 @@
 //!
 //! Map:
 //! - [`router`]: the routes, under `/api/v1/...` and `/health` (no clash with the native `/v1`).
-//! - [`routes`]: `server` (info, login, current-user, health), `accounts`, `keys`.
+//! - [`routes`]: `server` (info, login, current-user, health), `accounts`, `keys`, and
+//!   `workspace`: the one `default` project and stack `zenml.client.Client()` needs.
 //! - [`auth`]: the bearer token (from login, or a keyward key) → the core's `Caller`.
 //! - [`query`]: ZenML's `op:value` filter / sort / page dialect → the core's query model.
 //! - [`requests`] / [`wire`]: ZenML's request and response models; [`datetime`]: its times.
@@ -27,7 +28,7 @@ use axum::Router;
 use keyward_edge::ApiState;
 
 pub use error::ZenmlError;
-use routes::{accounts, keys, server};
+use routes::{accounts, keys, server, workspace};
 
 /// The ZenML face, to merge into the binary's router. It shares the native face's state: the
 /// core, the trusted proxies (for client addresses) and the body limit.
@@ -37,6 +38,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/info", get(server::info))
         .route("/login", post(server::login))
         .route("/current-user", get(server::current_user))
+        .route("/projects", get(workspace::list_projects))
+        .route("/projects/{name_or_id}", get(workspace::get_project))
+        .route("/stacks", get(workspace::list_stacks))
+        .route("/stacks/{id}", get(workspace::get_stack))
         .route(
             "/service_accounts",
             get(accounts::list).post(accounts::create),

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::keys::Reach;
 use super::operations::{Change, Subject};
 use super::Keyward;
 use crate::auth::Caller;
@@ -26,12 +27,19 @@ impl Keyward {
         let metadata = json!({"op": op.as_str(), "amount": op.amount()});
         if let CreditsOp::Set(amount) = op {
             let (key, _, _) = self
-                .change_key(caller, id, "key.credits", metadata, |key, _, now, _| {
-                    let refill = key.credits.and_then(|c| c.refill);
-                    key.credits = Some(Credits::new(amount, refill, now));
-                    key.credits_epoch += 1;
-                    Ok(None)
-                })
+                .change_key(
+                    caller,
+                    id,
+                    Reach::Administrators,
+                    "key.credits",
+                    metadata,
+                    |key, _, now, _| {
+                        let refill = key.credits.and_then(|c| c.refill);
+                        key.credits = Some(Credits::new(amount, refill, now));
+                        key.credits_epoch += 1;
+                        Ok(None)
+                    },
+                )
                 .await?;
             return Ok(self.present(key));
         }

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::keys::{check_roles, new_secret, refuse_external};
+use super::keys::{check_roles, new_secret, refuse_external, Reach};
 use super::{CreatedKey, Keyward, NewKey};
 use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult, Entity};
@@ -59,6 +59,7 @@ impl Keyward {
             .change_key(
                 caller,
                 id,
+                Reach::Administrators,
                 "key.regenerate",
                 metadata,
                 move |key, _, now, _| {

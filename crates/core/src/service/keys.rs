@@ -4,6 +4,7 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use super::operations::{changed_fields, Change, Subject};
+use super::self_service::check_reach;
 use super::Keyward;
 use crate::auth::{is_unknown_reserved_role, AdminOf, Caller, ROOT_ROLE};
 use crate::clock::to_micros_precision;
@@ -13,7 +14,7 @@ use crate::model::{
     cidr::check_cidr_count, AllowedCidr, ApiKey, Description, KeyState, KeyType, Metadata, Name,
     Operation, Principal, SecretInfo, SecretSlot, TargetKind, TokenSet,
 };
-use crate::query::{Cursor, KeyField, Page, Query, Value, Window};
+use crate::query::{Cursor, Filter, KeyField, Page, Query, Value, Window};
 use crate::secret::SecretToken;
 use crate::usage::{Credits, Limits, Quota, RateLimit, UsageRules};
 
@@ -103,6 +104,14 @@ impl KeyPatch {
     }
 }
 
+/// Who may make a change through `Keyward::change_key`: a domain's administrators only, or also
+/// a `keyward:self` caller on its own principal's keys (update, enable/disable, rotate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reach {
+    Administrators,
+    SelfService,
+}
+
 /// A key and its new plaintext secret, returned exactly once (create, rotate).
 #[derive(Debug)]
 pub struct CreatedKey {
@@ -132,7 +141,7 @@ pub(super) fn check_roles(cap: &AdminOf, roles: &TokenSet, in_root_domain: bool)
     if roles.iter().any(is_unknown_reserved_role) {
         return Err(ValidationError::new(
             "roles",
-            "the keyward: namespace is reserved: only keyward:admin and keyward:root exist",
+            "the keyward: namespace is reserved: only keyward:admin, keyward:root and keyward:self exist",
         )
         .into());
     }
@@ -171,10 +180,13 @@ pub(super) fn new_secret(
 
 impl Keyward {
     /// Creates a key for `input.owner` and returns its secret, the one time it is ever shown.
-    pub async fn create_key(&self, caller: &Caller, input: NewKey) -> CoreResult<CreatedKey> {
+    /// A `keyward:self` caller creates for its own principal only, within its own key's bounds
+    /// (`service/self_service.rs`).
+    pub async fn create_key(&self, caller: &Caller, mut input: NewKey) -> CoreResult<CreatedKey> {
         let owner = self.visible_principal(caller, input.owner).await?;
-        let cap = caller.admin_of(owner.domain, Entity::Principal)?;
+        let cap = caller.keys_of(owner.domain, owner.id, Entity::Principal)?;
         refuse_external(&owner)?;
+        self.bound_new_key(caller, &mut input).await?;
         let in_root = self.is_root_domain(owner.domain).await?;
         check_roles(&cap, &input.roles, in_root)?;
         check_cidr_count(&input.allowed_cidrs)?;
@@ -269,13 +281,13 @@ impl Keyward {
         Ok((CreatedKey { key, secret }, second))
     }
 
-    /// One key, if it exists and the caller administers its domain.
+    /// One key, if it exists and the caller manages its owner's keys.
     pub async fn get_key(&self, caller: &Caller, id: KeyId) -> CoreResult<ApiKey> {
         let key = self
             .visible_key(caller, id)
             .await?
             .ok_or(CoreError::NotFound(Entity::Key))?;
-        caller.admin_of(key.domain, Entity::Key)?;
+        caller.keys_of(key.domain, key.owner, Entity::Key)?;
         Ok(self.present(key))
     }
 
@@ -292,7 +304,7 @@ impl Keyward {
             .await?
             .filter(|key| key.domain == domain)
             .ok_or(CoreError::NotFound(Entity::Key))?;
-        caller.admin_of(key.domain, Entity::Key)?;
+        caller.keys_of(key.domain, key.owner, Entity::Key)?;
         Ok(key)
     }
 
@@ -309,14 +321,15 @@ impl Keyward {
         })
     }
 
-    /// One page of keys. The query's domain must be administered by the caller.
+    /// One page of keys. The query's domain must be administered by the caller; a
+    /// `keyward:self` caller's query is confined to its own principal's keys.
     pub async fn list_keys(
         &self,
         caller: &Caller,
         query: Query<KeyField>,
     ) -> CoreResult<Page<ApiKey>> {
-        caller.admin_of(query.domain, Entity::Domain)?;
         query.validate()?;
+        let query = confine_keys(caller, query)?;
         let mut items = self.store.list_keys(&query).await?;
         let next_cursor = next_cursor(&query, &mut items, key_sort_value);
         let items = items.into_iter().map(|key| self.present(key)).collect();
@@ -325,9 +338,9 @@ impl Keyward {
 
     /// Counts keys matching the query's filter (for vendor APIs that report totals).
     pub async fn count_keys(&self, caller: &Caller, query: &Query<KeyField>) -> CoreResult<u64> {
-        caller.admin_of(query.domain, Entity::Domain)?;
         query.filter.check_bounds()?;
-        Ok(self.store.count_keys(query).await?)
+        let query = confine_keys(caller, query.clone())?;
+        Ok(self.store.count_keys(&query).await?)
     }
 
     /// Applies a partial update. An empty patch is refused rather than recorded as a change.
@@ -362,6 +375,7 @@ impl Keyward {
         if let Some(cidrs) = &patch.allowed_cidrs {
             check_cidr_count(cidrs)?;
         }
+        self.bound_patch(caller, &patch).await?;
         let metadata = changed_fields([
             ("name", patch.name.is_some()),
             ("description", patch.description.is_some()),
@@ -387,6 +401,7 @@ impl Keyward {
         self.change_key(
             caller,
             id,
+            Reach::SelfService,
             "key.update",
             metadata,
             |key, cap, now, in_root| {
@@ -463,10 +478,17 @@ impl Keyward {
             KeyState::Enabled => "key.enable",
             KeyState::Disabled => "key.disable",
         };
-        self.change_key(caller, id, action, json!({}), |key, _, _, _| {
-            key.state = state;
-            Ok(None)
-        })
+        self.change_key(
+            caller,
+            id,
+            Reach::SelfService,
+            action,
+            json!({}),
+            |key, _, _, _| {
+                key.state = state;
+                Ok(None)
+            },
+        )
         .await
         .map(|(key, _, _)| key)
     }
@@ -489,31 +511,38 @@ impl Keyward {
         let metadata = json!({ "grace_seconds": grace.whole_seconds() });
         let hasher = self.verifier.hasher().clone();
         let (key, secret, _) = self
-            .change_key(caller, id, "key.rotate", metadata, move |key, _, now, _| {
-                let (secret, info) = new_secret(SecretSlot::Primary, now, &hasher);
-                let old = key
-                    .secrets
-                    .iter()
-                    .find(|s| s.slot == SecretSlot::Primary)
-                    .cloned();
-                key.secrets.clear();
-                if let Some(mut old) = old {
-                    let until = now + grace;
-                    let until = match key.expires_at {
-                        Some(key_end) => until.min(key_end),
-                        None => until,
-                    };
-                    let until = old.expires_at.map_or(until, |e| e.min(until));
-                    if grace > Duration::ZERO && until > now {
-                        old.slot = SecretSlot::Secondary;
-                        old.expires_at = Some(until);
-                        key.secrets.push(old);
+            .change_key(
+                caller,
+                id,
+                Reach::SelfService,
+                "key.rotate",
+                metadata,
+                move |key, _, now, _| {
+                    let (secret, info) = new_secret(SecretSlot::Primary, now, &hasher);
+                    let old = key
+                        .secrets
+                        .iter()
+                        .find(|s| s.slot == SecretSlot::Primary)
+                        .cloned();
+                    key.secrets.clear();
+                    if let Some(mut old) = old {
+                        let until = now + grace;
+                        let until = match key.expires_at {
+                            Some(key_end) => until.min(key_end),
+                            None => until,
+                        };
+                        let until = old.expires_at.map_or(until, |e| e.min(until));
+                        if grace > Duration::ZERO && until > now {
+                            old.slot = SecretSlot::Secondary;
+                            old.expires_at = Some(until);
+                            key.secrets.push(old);
+                        }
                     }
-                }
-                key.secrets.insert(0, info);
-                key.last_rotated_at = Some(now);
-                Ok(Some(secret))
-            })
+                    key.secrets.insert(0, info);
+                    key.last_rotated_at = Some(now);
+                    Ok(Some(secret))
+                },
+            )
             .await?;
         let secret = secret.ok_or(CoreError::Internal)?;
         Ok(CreatedKey { key, secret })
@@ -533,7 +562,10 @@ impl Keyward {
         id: KeyId,
     ) -> CoreResult<(ApiKey, Operation)> {
         let key = self.get_key(caller, id).await?;
-        let cap = caller.admin_of(key.domain, Entity::Key)?;
+        let cap = caller.keys_of(key.domain, key.owner, Entity::Key)?;
+        if let Some(own) = self.own_key_bounds(caller).await? {
+            check_reach(&own, &key)?;
+        }
         if let Some(owner) = self.store.principal(key.owner).await? {
             refuse_external(&owner)?;
         }
@@ -557,13 +589,15 @@ impl Keyward {
         }
     }
 
-    /// The read-modify-write every key change shares: load, authorize, refuse external owners,
+    /// The read-modify-write every key change shares: load, authorize (a `keyward:self` caller
+    /// only a key that holds no more than its own), refuse external owners,
     /// apply `edit`, bump the version, write with the operation, drop cache entries. Retries when
     /// another writer got there first. Returns the key, what `edit` made, and the operation.
     pub(super) async fn change_key<F>(
         &self,
         caller: &Caller,
         id: KeyId,
+        reach: Reach,
         action: &'static str,
         metadata: serde_json::Value,
         mut edit: F,
@@ -572,9 +606,19 @@ impl Keyward {
         F: FnMut(&mut ApiKey, &AdminOf, OffsetDateTime, bool) -> CoreResult<Option<SecretToken>>
             + Send,
     {
+        let own = match reach {
+            Reach::Administrators => None,
+            Reach::SelfService => self.own_key_bounds(caller).await?,
+        };
         for _ in 0..UPDATE_ATTEMPTS {
             let before = self.get_key(caller, id).await?;
-            let cap = caller.admin_of(before.domain, Entity::Key)?;
+            let cap = match reach {
+                Reach::Administrators => caller.admin_of(before.domain, Entity::Key)?,
+                Reach::SelfService => caller.keys_of(before.domain, before.owner, Entity::Key)?,
+            };
+            if let Some(own) = &own {
+                check_reach(own, &before)?;
+            }
             let owner = self
                 .store
                 .principal(before.owner)
@@ -611,6 +655,18 @@ impl Keyward {
         }
         Err(StoreError::Stale.into())
     }
+}
+
+/// `query` as `caller` may run it: in a domain it administers, or, for a `keyward:self` caller,
+/// narrowed to its own principal's keys (another principal's simply match nothing).
+fn confine_keys(caller: &Caller, mut query: Query<KeyField>) -> CoreResult<Query<KeyField>> {
+    if caller.is_own_keys_only() {
+        caller.keys_of(query.domain, caller.principal(), Entity::Domain)?;
+        query.filter = Filter::All(vec![Filter::owned_by(caller.principal()), query.filter]);
+    } else {
+        caller.admin_of(query.domain, Entity::Domain)?;
+    }
+    Ok(query)
 }
 
 /// The sort value of a key for a cursor.

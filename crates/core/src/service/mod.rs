@@ -12,6 +12,7 @@ mod operations;
 mod principals;
 mod products;
 mod scopes;
+mod self_service;
 mod sessions;
 mod stats;
 mod usage;
@@ -33,7 +34,7 @@ use std::sync::{Arc, OnceLock};
 
 use time::OffsetDateTime;
 
-use crate::auth::{Authority, Caller, ADMIN_ROLE, ROOT_ROLE};
+use crate::auth::{Authority, Caller, ADMIN_ROLE, ROOT_ROLE, SELF_ROLE};
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::DomainId;
@@ -161,8 +162,8 @@ impl Keyward {
     }
 
     /// Turns a management credential presented to `face` into a `Caller`. The key must verify
-    /// (including its IP allow-list) and hold `keyward:admin`, or `keyward:root` in the root
-    /// domain.
+    /// (including its IP allow-list) and hold `keyward:admin`, `keyward:root` in the root domain,
+    /// or `keyward:self` (its own principal's keys only).
     pub async fn authenticate(
         &self,
         face: Face,
@@ -204,7 +205,8 @@ impl Keyward {
     }
 
     /// What a key with these roles in this domain may administer: `keyward:root` in the root
-    /// domain is root, `keyward:admin` its own domain; anything else is no management key.
+    /// domain is root, `keyward:admin` its own domain, `keyward:self` its own principal's keys;
+    /// anything else is no management key.
     pub(crate) async fn authority_of(
         &self,
         roles: &TokenSet,
@@ -214,9 +216,12 @@ impl Keyward {
             Ok(Authority::Root)
         } else if roles.contains(ADMIN_ROLE) {
             Ok(Authority::DomainAdmin(domain))
+        } else if roles.contains(SELF_ROLE) {
+            Ok(Authority::OwnKeys(domain))
         } else {
             Err(CoreError::Forbidden(
-                "this key has no management role (keyward:admin or keyward:root)".into(),
+                "this key has no management role (keyward:admin, keyward:root or keyward:self)"
+                    .into(),
             ))
         }
     }

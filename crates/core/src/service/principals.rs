@@ -9,7 +9,7 @@ use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult, Entity, ValidationError};
 use crate::ids::{DomainId, PrincipalId};
 use crate::model::{Description, Name, Principal, PrincipalKind, TargetKind};
-use crate::query::{Page, PrincipalField, Query, Value};
+use crate::query::{Condition, Filter, Op, Page, PrincipalField, Query, Value};
 use crate::usage::{Limits, Quota, RateLimit};
 
 /// A principal to create. `domain: None` means the caller's home domain.
@@ -72,7 +72,8 @@ impl Keyward {
         Ok(principal)
     }
 
-    /// A principal the caller administers, or `NotFound`.
+    /// A principal the caller administers (or, for a `keyward:self` caller, its own), or
+    /// `NotFound`.
     pub(crate) async fn visible_principal(
         &self,
         caller: &Caller,
@@ -83,7 +84,7 @@ impl Keyward {
             .principal(id)
             .await?
             .ok_or(CoreError::NotFound(Entity::Principal))?;
-        caller.admin_of(principal.domain, Entity::Principal)?;
+        caller.keys_of(principal.domain, principal.id, Entity::Principal)?;
         Ok(principal)
     }
 
@@ -96,8 +97,8 @@ impl Keyward {
         caller: &Caller,
         query: Query<PrincipalField>,
     ) -> CoreResult<Page<Principal>> {
-        caller.admin_of(query.domain, Entity::Domain)?;
         query.validate()?;
+        let query = confine_principals(caller, query)?;
         let mut items = self.store.list_principals(&query).await?;
         let next_cursor = next_cursor(&query, &mut items, principal_sort_value);
         Ok(Page { items, next_cursor })
@@ -111,9 +112,9 @@ impl Keyward {
         caller: &Caller,
         query: &Query<PrincipalField>,
     ) -> CoreResult<u64> {
-        caller.admin_of(query.domain, Entity::Domain)?;
         query.filter.check_bounds()?;
-        Ok(self.store.count_principals(query).await?)
+        let query = confine_principals(caller, query.clone())?;
+        Ok(self.store.count_principals(&query).await?)
     }
 
     pub async fn update_principal(
@@ -216,4 +217,25 @@ fn principal_sort_value(principal: &Principal, field: PrincipalField) -> Value {
         PrincipalField::External => Value::Bool(principal.external),
         PrincipalField::Description => Value::Null,
     }
+}
+
+/// `query` as `caller` may run it: in a domain it administers, or, for a `keyward:self` caller,
+/// narrowed to its own principal (the one it may read; a client that finds an account by
+/// listing with its name, as ZenML's does, finds its own).
+fn confine_principals(
+    caller: &Caller,
+    mut query: Query<PrincipalField>,
+) -> CoreResult<Query<PrincipalField>> {
+    if caller.is_own_keys_only() {
+        caller.keys_of(query.domain, caller.principal(), Entity::Domain)?;
+        let own = Condition::new(
+            PrincipalField::Id,
+            Op::Eq,
+            Value::Text(caller.principal().to_string()),
+        )?;
+        query.filter = Filter::All(vec![Filter::Cond(own), query.filter]);
+    } else {
+        caller.admin_of(query.domain, Entity::Domain)?;
+    }
+    Ok(query)
 }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use time::Duration;
 
 use super::Keyward;
-use crate::auth::Caller;
+use crate::auth::{Authority, Caller};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::KeyId;
 use crate::model::{ApiKey, KeyState, Principal};
@@ -27,7 +27,8 @@ pub struct Session {
 pub struct Identity {
     pub key_id: KeyId,
     pub principal: Principal,
-    /// Whether the key holds a management role that `session_caller` would accept.
+    /// Whether the key administers its domain (or every domain); a `keyward:self` key, which
+    /// manages only its own principal's keys, is no administrator.
     pub is_admin: bool,
 }
 
@@ -78,7 +79,10 @@ impl Keyward {
             .principal(key.owner)
             .await?
             .ok_or(CoreError::Unauthenticated)?;
-        let is_admin = self.authority_of(&key.roles, key.domain).await.is_ok();
+        let is_admin = matches!(
+            self.authority_of(&key.roles, key.domain).await,
+            Ok(Authority::Root | Authority::DomainAdmin(_))
+        );
         Ok(Identity {
             key_id: key.id,
             principal,

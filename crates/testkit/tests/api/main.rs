@@ -27,6 +27,7 @@ mod principals;
 mod products;
 mod rotation;
 mod schemathesis;
+mod self_service;
 mod tenancy;
 mod usage;
 mod usage_metering;

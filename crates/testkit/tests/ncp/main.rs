@@ -4,6 +4,7 @@
 //!
 //! One test binary with several modules, for compile time.
 
+mod key_products;
 mod keys;
 mod signing;
 mod subscriptions;

@@ -1,92 +1,20 @@
 //! ZenML's own client against keyward: `client_probe.py` drives `RestZenStore` from PyPI's
 //! `zenml==0.98.0` (installed once into `target/zenml-client-venv`) through create, list with
 //! filters and paging, get by name and id, update, rotate with and without a retain period,
-//! delete; this test starts keyward, hands the script an admin key and checks what it reports.
+//! a service account managing its own keys with its own key (and refused another's), delete;
+//! this test starts keyward, hands the script an admin key and checks what it reports.
 //!
 //! Without Python or the package this test says so loudly and, under `CI=true`, fails.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration as StdDuration;
 
 use keyward_testkit::app::spawn_app;
 use keyward_testkit::fixtures::unique;
 use serde_json::{json, Value};
 
-const ZENML: &str = "zenml==0.98.0";
+use super::venv::{unavailable, zenml_python};
+
 const PROBE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/zenml/client_probe.py");
-
-/// `target/zenml-client-venv` (or under `CARGO_TARGET_DIR`).
-fn venv_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    target.join("zenml-client-venv")
-}
-
-fn has_zenml(python: &Path) -> bool {
-    Command::new(python)
-        .args([
-            "-c",
-            "import zenml, sys; sys.exit(zenml.__version__ != '0.98.0')",
-        ])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// The venv's Python with ZenML installed, installing it on first use (a big install: once).
-fn zenml_python() -> Result<PathBuf, String> {
-    let venv = venv_dir();
-    let python = venv.join("bin/python");
-    if python.exists() && has_zenml(&python) {
-        return Ok(python);
-    }
-    let run = |command: &mut Command, what: &str| -> Result<(), String> {
-        let output = command
-            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-            .output()
-            .map_err(|e| format!("{what}: {e}"))?;
-        if output.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{what} failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            ))
-        }
-    };
-    if !python.exists() {
-        run(
-            Command::new("python3").arg("-m").arg("venv").arg(&venv),
-            "python3 -m venv",
-        )?;
-    }
-    run(
-        Command::new(venv.join("bin/pip")).args(["install", "-q", ZENML]),
-        "pip install zenml==0.98.0",
-    )?;
-    if has_zenml(&python) {
-        Ok(python)
-    } else {
-        Err("zenml 0.98.0 is not importable after installing it".into())
-    }
-}
-
-/// Says loudly that the real client did not run; fails under CI.
-fn unavailable(why: &str) {
-    let bar = "!".repeat(78);
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n{bar}\n!! ZenML REAL-CLIENT TEST SKIPPED: {why}\n!! Needs python3 with venv and \
-         access to PyPI ({ZENML} into {}).\n{bar}\n",
-        venv_dir().display()
-    );
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true: the ZenML real-client test must not be skipped ({why})"
-    );
-}
 
 /// The JSON lines the probe printed, by step.
 struct Report(Vec<Value>);
@@ -200,10 +128,27 @@ async fn zenmls_own_client_manages_api_keys_through_keyward() {
     assert_eq!(ended["new_login"], "ok");
     assert_eq!(ended["retain"], 0);
 
+    let made = report.step("self_create");
+    assert_eq!(made["name"], "ci-key");
+    assert_eq!(made["listed"], json!(["ci-key", "key1-renamed", "key2"]));
+    assert_eq!(made["login"], "ok");
+    let rotated = report.step("self_rotate");
+    assert_eq!(rotated["old_login"], "CredentialsNotValid");
+    assert_eq!(rotated["new_login"], "ok");
+    let deactivated = report.step("self_deactivate");
+    assert_eq!(deactivated["active"], false);
+    assert_eq!(deactivated["login"], "CredentialsNotValid");
+    assert_eq!(report.step("self_delete")["get"], "KeyError");
+    let others = report.step("self_others");
+    for refused in ["list", "get", "rotate", "create"] {
+        assert_eq!(others[refused], "KeyError", "{refused} on another account");
+    }
     assert_eq!(
-        report.step("non_admin_list")["error"],
-        "IllegalOperationError"
+        others["accounts"],
+        json!(["probe-sa"]),
+        "only its own account"
     );
+    assert_eq!(others["theirs_login"], "ok");
     assert_eq!(report.step("deleted")["get"], "KeyError");
     assert_eq!(report.step("remaining")["names"], json!(["key2"]));
     report.step("done");

@@ -166,10 +166,38 @@ emit(
     retain=admin.get_api_key(account.id, "key2").retain_period_minutes,
 )
 
-# A service account's own key is no management key in keyward.
+# A service account logged in with its own key (made here, so it holds keyward:self) manages
+# its own keys, as a CI pipeline rotating its credential does, and nobody else's.
+own = store(again.key)
+other = admin.create_service_account(ServiceAccountRequest(name="other-sa", active=True))
+theirs = admin.create_api_key(other.id, APIKeyRequest(name="theirs"))
+made = own.create_api_key(account.id, APIKeyRequest(name="ci-key", description="by itself"))
 emit(
-    "non_admin_list",
-    error=outcome(lambda: store(again.key).list_api_keys(account.id, APIKeyFilter())),
+    "self_create",
+    name=made.name,
+    listed=sorted(k.name for k in own.list_api_keys(account.id, APIKeyFilter()).items),
+    login=can_log_in(made.key),
+)
+made_rotated = own.rotate_api_key(account.id, "ci-key", APIKeyRotateRequest())
+emit(
+    "self_rotate",
+    old_login=can_log_in(made.key),
+    new_login=can_log_in(made_rotated.key),
+)
+deactivated = own.update_api_key(account.id, "ci-key", APIKeyUpdate(active=False))
+emit("self_deactivate", active=deactivated.active, login=can_log_in(made_rotated.key))
+own.delete_api_key(account.id, "ci-key")
+emit("self_delete", get=outcome(lambda: own.get_api_key(account.id, "ci-key")))
+emit(
+    "self_others",
+    list=outcome(lambda: own.list_api_keys(other.id, APIKeyFilter())),
+    get=outcome(lambda: own.get_api_key(other.id, theirs.id)),
+    rotate=outcome(
+        lambda: own.rotate_api_key(other.id, theirs.id, APIKeyRotateRequest())
+    ),
+    create=outcome(lambda: own.create_api_key(other.id, APIKeyRequest(name="planted"))),
+    accounts=[a.name for a in own.list_service_accounts(ServiceAccountFilter()).items],
+    theirs_login=can_log_in(theirs.key),
 )
 
 admin.delete_api_key(account.id, "key1-renamed")

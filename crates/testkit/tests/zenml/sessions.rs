@@ -150,11 +150,24 @@ async fn a_token_carries_exactly_its_keys_authority() {
     let sa = zen.account(&app, "worker").await;
     let plain = secret_of(&zen.key(&app, &sa, "plain", "").await);
     let token = login(&app, &plain).await;
-    // Not a management key: it may ask who it is, and nothing else.
-    app.get(&token, "/api/v1/current-user")
+    // A key made through ZenML holds `keyward:self`: it may ask who it is and manage its own
+    // account's keys, and nothing else.
+    let me = app
+        .get(&token, "/api/v1/current-user")
         .await
         .expect_status(200);
-    let reply = app.get(&token, &keys_path(&sa)).await;
+    assert_eq!(me["body"]["is_admin"], false);
+    assert_eq!(works(&app, &token, &sa).await, 200);
+    let neighbour = zen.account(&app, "neighbour").await;
+    let reply = app.get(&token, &keys_path(&neighbour)).await;
+    expect_detail(&reply, 404, "KeyError");
+    let listed = app
+        .get(&token, "/api/v1/service_accounts")
+        .await
+        .expect_status(200);
+    assert_eq!(listed["total"], 1, "only its own account: {listed}");
+    assert_eq!(listed["items"][0]["id"], json!(sa));
+    let reply = zen_post_account(&app, &token).await;
     expect_detail(&reply, 403, "IllegalOperationError");
     // Another domain's admin sees nothing of this one.
     let other = Zen::new(&app).await;
@@ -286,4 +299,13 @@ async fn an_over_limit_login_form_is_413_in_the_faces_json_error() {
     assert_eq!(reply.status.as_u16(), 413, "{}", reply.text);
     let body: serde_json::Value = serde_json::from_str(&reply.text).expect("a JSON body");
     assert!(body["detail"].is_string(), "{body}");
+}
+
+/// `POST /api/v1/service_accounts` with `token`.
+async fn zen_post_account(app: &TestApp, token: &str) -> Reply {
+    app.send(
+        app.authed(Method::POST, "/api/v1/service_accounts", token)
+            .json(&json!({"name": "made-by-a-key", "active": true})),
+    )
+    .await
 }

@@ -1,13 +1,15 @@
 //! `/api/v1/service_accounts/{service_account_id}/api_keys[/{name_or_id}[/rotate]]`: the keys of
 //! one service account. Everything a key goes through (creation, state, rotation with its
 //! grace, deletion, the refusal for external accounts) is the core's; this file translates.
+//! Keys made here hold `keyward:self`, so a service account logged in with one manages its own
+//! keys (and no one else's: the core's `Caller::keys_of`).
 
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
-use keyward_core::auth::Caller;
+use keyward_core::auth::{Caller, SELF_ROLE};
 use keyward_core::error::CoreError;
 use keyward_core::ids::KeyId;
-use keyward_core::model::{ApiKey, KeyState, Principal};
+use keyward_core::model::{ApiKey, KeyState, Principal, TokenSet};
 use keyward_core::query::{Condition, Filter, KeyField, Op, Query, Sort, Value, Window};
 use keyward_core::service::{KeyPatch, NewKey, MAX_ROTATION_GRACE};
 use keyward_core::Keyward;
@@ -115,6 +117,8 @@ pub async fn create(
     let owner = owner(&state.core, &caller, &account).await?;
     let mut input = NewKey::named(owner.id, name("name", body.name)?);
     input.description = description("description", body.description)?;
+    // A ZenML service account manages its own keys with its key (CI rotating its credential).
+    input.roles = TokenSet::parse("roles", [SELF_ROLE]).map_err(CoreError::from)?;
     let shown = input.name.as_str().to_owned();
     let created = state
         .core

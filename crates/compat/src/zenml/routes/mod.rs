@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod keys;
 pub mod server;
+pub mod workspace;
 
 use keyward_core::auth::Caller;
 use keyward_core::error::CoreError;
@@ -73,7 +74,8 @@ pub(crate) async fn account_by_id(
 }
 
 /// The service account named or identified by `name_or_id`: an id anywhere the caller sees, a
-/// name in the caller's own domain (names are unique per domain).
+/// name in the caller's own domain (names are unique per domain); for a `keyward:self` caller,
+/// only its own account, by either.
 pub(crate) async fn account(
     core: &Keyward,
     caller: &Caller,
@@ -84,6 +86,14 @@ pub(crate) async fn account(
     }
     // What cannot be a name cannot name an account.
     let name = Name::parse("name", name_or_id).map_err(|_| account_not_found(name_or_id))?;
+    if caller.is_own_keys_only() {
+        // A `keyward:self` caller lists no accounts; the one it may name is its own.
+        return match account_by_id(core, caller, caller.principal().as_uuid()).await {
+            Ok(own) if own.name == name => Ok(own),
+            Ok(_) => Err(account_not_found(name_or_id)),
+            Err(other) => Err(other),
+        };
+    }
     let condition = |field, value| {
         Condition::new(field, Op::Eq, value)
             .map(Filter::Cond)
